@@ -1,0 +1,35 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+#pragma once
+
+/* Shared by container.c (create/start) and run.c (run). Internal. */
+
+#include "runtime/linux.h"
+
+struct creation {
+        struct berth_config *cfg;
+        char *bundle;
+        char *rootfs;
+        char *state_dir;
+        int sync_fd;
+        pid_t pid;
+        int pidfd;
+        int console_peer; /* our end of the console socket when we proxy the pty */
+        bool dir_created;
+};
+
+#define CREATION_INIT                                                                              \
+        {                                                                                          \
+                .sync_fd = -1, .pidfd = -1, .console_peer = -1                                     \
+        }
+
+int do_create(const struct berth_runtime *rt, const struct berth_create_opts *o, bool run_mode,
+              struct creation *c, berth_error *err);
+void creation_abort(struct creation *c);
+void creation_release(struct creation *c);
+int run_poststart(const struct berth_config *cfg, const struct berth_state *s);
+int write_pid_file(const char *path, pid_t pid, berth_error *err);
+/* Removes a container's state directory and what it holds. */
+int berth_container_remove_state(const char *dir);
+/* Runs the poststop hooks (warnings only) and removes the state directory. */
+int berth_container_destroy(const char *dir, const struct berth_config *cfg,
+                            const struct berth_state *s);

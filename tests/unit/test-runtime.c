@@ -1,0 +1,201 @@
+/* SPDX-License-Identifier: GPL-2.0-or-later */
+/* Unit tests for the runtime's pure pieces: ids, signals, tables, spec, fd helpers. */
+#include <errno.h>
+#include <setjmp.h>
+#include <signal.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+#include <json-c/json.h>
+
+#include "basic/fd.h"
+#include "runtime/config.h"
+#include "runtime/runtime.h"
+#include "runtime/spec.h"
+
+static void test_validate_id(void **state)
+{
+        static const char *const good[] = { "a", "web-1", "A_b.c+d", "0123456789abcdef" };
+        static const char *const bad[] = { "", ".", "..", "a/b", "../x", "a b", "x\n", "é" };
+        berth_error err = BERTH_ERROR_INIT;
+        char longid[1100];
+
+        (void)state;
+        for (size_t i = 0; i < sizeof(good) / sizeof(good[0]); i++)
+                assert_int_equal(berth_validate_id(good[i], &err), 0);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(berth_validate_id(bad[i], &err) < 0);
+                assert_non_null(err.msg);
+                berth_error_release(&err);
+        }
+        memset(longid, 'a', sizeof(longid) - 1);
+        longid[sizeof(longid) - 1] = '\0';
+        assert_true(berth_validate_id(longid, &err) < 0);
+        berth_error_release(&err);
+}
+
+static void test_signals(void **state)
+{
+        (void)state;
+        assert_int_equal(berth_signal_from_string("KILL"), SIGKILL);
+        assert_int_equal(berth_signal_from_string("SIGKILL"), SIGKILL);
+        assert_int_equal(berth_signal_from_string("sigterm"), SIGTERM);
+        assert_int_equal(berth_signal_from_string("9"), 9);
+        assert_int_equal(berth_signal_from_string("RTMIN+2"), SIGRTMIN + 2);
+        assert_true(berth_signal_from_string("NOPE") < 0);
+        assert_true(berth_signal_from_string("0") < 0);
+        assert_true(berth_signal_from_string("65") < 0);
+        assert_true(berth_signal_from_string("") < 0);
+        /* every named signal round-trips */
+        for (int s = 1; s < 32; s++) {
+                const char *name = berth_signal_to_string(s);
+                if (name)
+                        assert_int_equal(berth_signal_from_string(name), s);
+        }
+}
+
+static void test_status_table(void **state)
+{
+        (void)state;
+        for (int s = 0; s < _BERTH_STATUS_MAX; s++)
+                assert_non_null(berth_status_to_string((enum berth_status)s));
+        assert_null(berth_status_to_string(_BERTH_STATUS_MAX));
+        assert_string_equal(berth_status_to_string(BERTH_STATUS_RUNNING), "running");
+}
+
+static void test_default_spec_parses(void **state)
+{
+        berth_error err = BERTH_ERROR_INIT;
+        struct berth_config *c = NULL;
+        char *json = NULL;
+
+        (void)state;
+        for (int rootless = 0; rootless <= 1; rootless++) {
+                assert_int_equal(berth_spec_default(rootless, &json, &err), 0);
+                assert_int_equal(berth_config_parse(json, strlen(json), &c, &err), 0);
+                assert_non_null(c->process);
+                assert_string_equal(c->process->args[0], "sh");
+                assert_true(c->root_readonly);
+                assert_true(c->process->no_new_privileges);
+                /* rootless: a user namespace mapping us to root, no network namespace */
+                bool has_user = false, has_net = false;
+                for (size_t i = 0; i < c->linux.n_namespaces; i++) {
+                        has_user |= c->linux.namespaces[i].type == BERTH_NS_USER;
+                        has_net |= c->linux.namespaces[i].type == BERTH_NS_NETWORK;
+                }
+                assert_int_equal(has_user, rootless);
+                assert_int_equal(has_net, !rootless);
+                if (rootless) {
+                        assert_int_equal(c->linux.n_uid_mappings, 1);
+                        assert_int_equal(c->linux.uid_mappings[0].host_id, geteuid());
+                }
+                berth_config_free(c);
+                free(json);
+        }
+}
+
+static void test_features(void **state)
+{
+        berth_error err = BERTH_ERROR_INIT;
+        char *json = NULL;
+        json_object *o, *v, *l;
+
+        (void)state;
+        assert_int_equal(berth_features_json(&json, &err), 0);
+        o = json_tokener_parse(json);
+        assert_non_null(o);
+        assert_true(json_object_object_get_ex(o, "ociVersionMax", &v));
+        assert_string_equal(json_object_get_string(v), "1.2.0");
+        assert_true(json_object_object_get_ex(o, "hooks", &v));
+        assert_int_equal(json_object_array_length(v), 6);
+        assert_true(json_object_object_get_ex(o, "linux", &l));
+        assert_true(json_object_object_get_ex(l, "namespaces", &v));
+        assert_int_equal(json_object_array_length(v), 8);
+        assert_true(json_object_object_get_ex(l, "capabilities", &v));
+        assert_int_equal(json_object_array_length(v), berth_capability_last() + 1);
+        json_object_put(o);
+        free(json);
+}
+
+static void test_parse_numbers(void **state)
+{
+        uint64_t u;
+        int64_t i;
+        uint32_t u32;
+        int n;
+
+        (void)state;
+        assert_int_equal(berth_parse_u64("18446744073709551615", &u), 0);
+        assert_true(u == UINT64_MAX);
+        assert_int_equal(berth_parse_u64("18446744073709551616", &u), -ERANGE);
+        assert_int_equal(berth_parse_u64("-1", &u), -EINVAL);
+        assert_int_equal(berth_parse_u64("12x", &u), -EINVAL);
+        assert_int_equal(berth_parse_u64("", &u), -EINVAL);
+        assert_int_equal(berth_parse_i64("-42", &i), 0);
+        assert_true(i == -42);
+        assert_int_equal(berth_parse_u32("4294967296", &u32), -ERANGE);
+        assert_int_equal(berth_parse_int(" 1", &n), -EINVAL);
+        assert_int_equal(berth_parse_int("2147483648", &n), -ERANGE);
+}
+
+static void test_proc_stat(void **state)
+{
+        uint64_t start = 0;
+        char st = 0;
+
+        (void)state;
+        assert_int_equal(berth_proc_stat(getpid(), &start, &st), 0);
+        assert_true(start > 0);
+        assert_true(st == 'R' || st == 'S');
+        assert_true(berth_proc_stat(-5, &start, &st) < 0);
+}
+
+static void test_state_json(void **state)
+{
+        struct berth_kv ann = { (char *)"k", (char *)"v" };
+        struct berth_state s = { .id = (char *)"x",
+                                 .pid = 42,
+                                 .bundle = (char *)"/b",
+                                 .rootfs = (char *)"/b/rootfs",
+                                 .created = (char *)"t",
+                                 .owner = (char *)"",
+                                 .annotations = &ann,
+                                 .n_annotations = 1,
+                                 .status = BERTH_STATUS_CREATED };
+        berth_error err = BERTH_ERROR_INIT;
+        json_object *o, *v;
+        char *json = NULL;
+
+        (void)state;
+        assert_int_equal(berth_state_to_json(&s, true, &json, &err), 0);
+        o = json_tokener_parse(json);
+        assert_non_null(o);
+        static const char *const keys[] = { "ociVersion", "id",     "status",
+                                            "pid",        "bundle", "rootfs",
+                                            "created",    "owner",  "annotations" };
+        for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++)
+                assert_true(json_object_object_get_ex(o, keys[i], &v));
+        json_object_object_get_ex(o, "status", &v);
+        assert_string_equal(json_object_get_string(v), "created");
+        json_object_object_get_ex(o, "annotations", &v);
+        json_object_object_get_ex(v, "k", &v);
+        assert_string_equal(json_object_get_string(v), "v");
+        json_object_put(o);
+        free(json);
+}
+
+int main(void)
+{
+        const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_validate_id),  cmocka_unit_test(test_signals),
+                cmocka_unit_test(test_status_table), cmocka_unit_test(test_default_spec_parses),
+                cmocka_unit_test(test_features),     cmocka_unit_test(test_parse_numbers),
+                cmocka_unit_test(test_proc_stat),    cmocka_unit_test(test_state_json),
+        };
+        return cmocka_run_group_tests(tests, NULL, NULL);
+}
