@@ -521,6 +521,30 @@ int run_poststart(const struct berth_config *cfg, const struct berth_state *s)
         return 0;
 }
 
+/*
+ * The init keeps the fifo's write side open, close-on-exec, through its
+ * startContainer hooks: EOF means it has exec'd the container's process
+ * (poststart hooks run after that, as the spec asks) or died.
+ */
+static int wait_exec(int fd, berth_error *err)
+{
+        char byte;
+
+        for (;;) {
+                struct pollfd p = { .fd = fd, .events = POLLIN };
+                ssize_t n;
+                if (poll(&p, 1, -1) < 0 && errno != EINTR)
+                        return berth_error_sys(err, errno, "wait for container process");
+                n = read(fd, &byte, 1);
+                if (n == 0)
+                        break;
+                if (n < 0 && errno != EAGAIN && errno != EINTR)
+                        return berth_error_sys(err, errno, "wait for container process");
+        }
+        /* A process that already ran and exited also reads as EOF: that is a start. */
+        return 0;
+}
+
 /* Opens the fifo's read side without blocking and waits for the init's byte. */
 static int release_fifo(const char *dir, const struct berth_state *s, berth_error *err)
 {
@@ -552,7 +576,7 @@ static int release_fifo(const char *dir, const struct berth_state *s, berth_erro
         if (n != 1 || byte != '0')
                 return berth_error_set(err, EIO, "container init exited before start");
         unlink(path);
-        return 0;
+        return wait_exec(fd, err);
 }
 
 int berth_container_start(const struct berth_runtime *rt, const char *id, berth_error *err)
@@ -563,16 +587,9 @@ int berth_container_start(const struct berth_runtime *rt, const char *id, berth_
         _cleanup_close_ int lock = -1;
         int r;
 
-        r = berth_state_load(rt, id, &s, err);
+        r = berth_state_load_locked(rt, id, &s, &dir, &lock, err);
         if (r < 0)
                 return r;
-        r = berth_state_dir(rt, id, &dir, err);
-        if (r < 0)
-                return r;
-        lock = berth_state_lock(dir, err);
-        if (lock < 0)
-                return lock;
-        s->status = berth_state_probe(dir, s->pid, s->pid_start_time);
         switch (s->status) {
         case BERTH_STATUS_CREATED:
                 break;

@@ -27,9 +27,6 @@
 #include "runtime/creation.h"
 #include "runtime/supervise.h"
 
-/* The container's compiled seccomp filter, inherited by the forked child. */
-static struct berth_seccomp_filter *exec_filter;
-
 static const enum berth_ns_type child_order[] = {
         BERTH_NS_USER,    BERTH_NS_IPC,    BERTH_NS_UTS,
         BERTH_NS_NETWORK, BERTH_NS_CGROUP, BERTH_NS_MOUNT,
@@ -84,8 +81,8 @@ static void close_ns(int fds[])
                 }
 }
 
-static int exec_child_setup(const struct berth_exec_opts *o, int fds[], int console, char **path,
-                            char ***env, berth_error *err)
+static int exec_child_setup(const struct berth_exec_opts *o, struct berth_seccomp_filter *filter,
+                            int fds[], int console, char **path, char ***env, berth_error *err)
 {
         int r;
 
@@ -131,23 +128,24 @@ static int exec_child_setup(const struct berth_exec_opts *o, int fds[], int cons
                 fcntl(fd, F_SETFD, 0);
         /* Same order as the init: without no_new_privs while still privileged. */
         if (!o->process->no_new_privileges) {
-                r = berth_seccomp_load(exec_filter, NULL, err);
+                r = berth_seccomp_load(filter, NULL, err);
                 if (r < 0)
                         return r;
         }
         r = berth_process_apply_creds(o->process, err);
         if (r < 0 || !o->process->no_new_privileges)
                 return r;
-        return berth_seccomp_load(exec_filter, NULL, err);
+        return berth_seccomp_load(filter, NULL, err);
 }
 
-_Noreturn static void exec_child(const struct berth_exec_opts *o, int fds[], int console,
+_Noreturn static void exec_child(const struct berth_exec_opts *o,
+                                 struct berth_seccomp_filter *filter, int fds[], int console,
                                  int sync_fd)
 {
         berth_error err = BERTH_ERROR_INIT;
         char *path = NULL, **env = NULL;
 
-        if (exec_child_setup(o, fds, console, &path, &env, &err) < 0) {
+        if (exec_child_setup(o, filter, fds, console, &path, &env, &err) < 0) {
                 sync_send(sync_fd, SYNC_ERROR, err.code, berth_error_msg(&err));
                 _exit(255);
         }
@@ -168,8 +166,9 @@ static int check_execable(const struct berth_runtime *rt, const char *id, struct
         return 0;
 }
 
-static int spawn(const struct berth_exec_opts *o, const struct berth_state *s, int fds[],
-                 int console, pid_t *ret_pid, berth_error *err)
+static int spawn(const struct berth_exec_opts *o, struct berth_seccomp_filter *filter,
+                 const struct berth_state *s, int fds[], int console, pid_t *ret_pid,
+                 berth_error *err)
 {
         int sv[2], r;
         struct sync_msg m;
@@ -193,7 +192,7 @@ static int spawn(const struct berth_exec_opts *o, const struct berth_state *s, i
         }
         if (pid == 0) {
                 close(sv[0]);
-                exec_child(o, fds, console, sv[1]);
+                exec_child(o, filter, fds, console, sv[1]);
         }
         close(sv[1]);
         r = sync_recv(sv[0], &m);
@@ -206,18 +205,12 @@ static int spawn(const struct berth_exec_opts *o, const struct berth_state *s, i
         return 0;
 }
 
-static void exec_filter_release(struct berth_seccomp_filter ***f)
-{
-        berth_seccomp_filter_free(**f);
-        **f = NULL;
-}
-
 int berth_container_exec(const struct berth_runtime *rt, const char *id,
                          const struct berth_exec_opts *o, int *ret_status, berth_error *err)
 {
-        _cleanup_(exec_filter_release) struct berth_seccomp_filter **filter = &exec_filter;
         _cleanup_(berth_state_freep) struct berth_state *s = NULL;
         _cleanup_(berth_config_freep) struct berth_config *cfg = NULL;
+        _cleanup_(berth_seccomp_filter_freep) struct berth_seccomp_filter *filter = NULL;
         _cleanup_close_ int console = -1, peer = -1, master = -1;
         int fds[_BERTH_NS_MAX];
         uint64_t start;
@@ -231,9 +224,9 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
         r = berth_state_config(rt, id, &cfg, err);
         if (r < 0)
                 return r;
-        r = berth_seccomp_compile(cfg, &exec_filter, err);
+        r = berth_seccomp_compile(cfg, &filter, err);
         if (r >= 0)
-                r = berth_seccomp_connect_listener(exec_filter, err);
+                r = berth_seccomp_connect_listener(filter, err);
         if (r < 0)
                 return r;
         if (o->process->terminal && o->console_socket) {
@@ -262,7 +255,7 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
                 close_ns(fds);
                 return berth_error_set(err, ESRCH, "container not running");
         }
-        r = spawn(o, s, fds, console, &pid, err);
+        r = spawn(o, filter, s, fds, console, &pid, err);
         close_ns(fds);
         if (r < 0)
                 return r;

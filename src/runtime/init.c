@@ -89,7 +89,7 @@ static int join_session_keyring(struct init_ctx *ctx, berth_error *err)
 static int wait_for_start(struct init_ctx *ctx, berth_error *err)
 {
         char path[64];
-        _cleanup_close_ int fd = -1;
+        int fd;
 
         if (ctx->run_mode)
                 return sync_expect(ctx->sync_fd, SYNC_START, err);
@@ -97,13 +97,15 @@ static int wait_for_start(struct init_ctx *ctx, berth_error *err)
         fd = openat(ctx->hostproc_fd, path, O_WRONLY | O_CLOEXEC);
         if (fd < 0)
                 return berth_error_sys(err, errno, "open exec fifo");
-        if (write(fd, "0", 1) != 1)
+        if (write(fd, "0", 1) != 1) {
+                close(fd);
                 return berth_error_sys(err, errno, "write exec fifo");
+        }
+        /* Left open: execve closes it, which tells `start` we are running. */
         return 0;
 }
 
-static int state_json(struct init_ctx *ctx, enum berth_status status, char **ret,
-                      berth_error *err)
+static int state_json(struct init_ctx *ctx, enum berth_status status, char **ret, berth_error *err)
 {
         struct berth_state s = {
                 .id = (char *)ctx->id,

@@ -312,16 +312,9 @@ int berth_container_delete(const struct berth_runtime *rt, const char *id, bool 
         berth_error e = BERTH_ERROR_INIT;
         int r;
 
-        r = berth_state_load(rt, id, &s, err);
+        r = berth_state_load_locked(rt, id, &s, &dir, &lock, err);
         if (r < 0)
                 return r;
-        r = berth_state_dir(rt, id, &dir, err);
-        if (r < 0)
-                return r;
-        lock = berth_state_lock(dir, err);
-        if (lock < 0)
-                return lock;
-        s->status = berth_state_probe(dir, s->pid, s->pid_start_time);
         if ((s->status == BERTH_STATUS_RUNNING || s->status == BERTH_STATUS_PAUSED) && !force)
                 return berth_error_set(err, EBUSY,
                                        "cannot delete container `%s` that is not stopped: %s", id,

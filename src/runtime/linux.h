@@ -56,14 +56,14 @@ struct init_ctx {
         bool no_new_keyring;
         bool has_create_runtime_hooks;
         bool run_mode;
-        char *exec_path; /* args[0] resolved inside the container */
-        char **exec_env; /* env with HOME added, or NULL */
+        char *exec_path;                      /* args[0] resolved inside the container */
+        char **exec_env;                      /* env with HOME added, or NULL */
         struct berth_seccomp_filter *seccomp; /* compiled by the parent, loaded before execve */
-        int null_fd;     /* verified /dev/null of the host */
-        bool created;    /* SYNC_CREATED sent */
-        pid_t host_pid;  /* our pid as the host sees it (for hook state) */
-        bool userns;     /* in a new or joined user namespace */
-        bool mntns;      /* in a new or joined mount namespace */
+        int null_fd;                          /* verified /dev/null of the host */
+        bool created;                         /* SYNC_CREATED sent */
+        pid_t host_pid;                       /* our pid as the host sees it (for hook state) */
+        bool userns;                          /* in a new or joined user namespace */
+        bool mntns;                           /* in a new or joined mount namespace */
 };
 
 /* init.c: the container's first process. Never returns. */
@@ -112,6 +112,13 @@ int berth_state_dir(const struct berth_runtime *rt, const char *id, char **ret, 
 int berth_state_save(const char *dir, const struct berth_state *s, berth_error *err);
 int berth_state_load(const struct berth_runtime *rt, const char *id, struct berth_state **ret,
                      berth_error *err);
+/*
+ * Loads the state, takes the container's lock and probes the status again
+ * under it; the caller owns the state, the dir path and the lock fd.
+ */
+int berth_state_load_locked(const struct berth_runtime *rt, const char *id,
+                            struct berth_state **ret, char **ret_dir, int *ret_lock,
+                            berth_error *err);
 /* Locks the container's state dir (flock); returns the fd. */
 int berth_state_lock(const char *dir, berth_error *err);
 char *berth_now_rfc3339(void);

@@ -31,3 +31,7 @@ int berth_seccomp_connect_listener(struct berth_seccomp_filter *f, berth_error *
 int berth_seccomp_load(struct berth_seccomp_filter *f, const char *state_json, berth_error *err);
 
 void berth_seccomp_filter_free(struct berth_seccomp_filter *f);
+static inline void berth_seccomp_filter_freep(struct berth_seccomp_filter **f)
+{
+        berth_seccomp_filter_free(*f);
+}

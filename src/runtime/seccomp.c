@@ -50,9 +50,12 @@ static uint32_t to_action(enum berth_seccomp_action a, bool has_errno, uint32_t 
 }
 
 static const enum scmp_compare ops[] = {
-        [BERTH_SCMP_CMP_NE] = SCMP_CMP_NE,         [BERTH_SCMP_CMP_LT] = SCMP_CMP_LT,
-        [BERTH_SCMP_CMP_LE] = SCMP_CMP_LE,         [BERTH_SCMP_CMP_EQ] = SCMP_CMP_EQ,
-        [BERTH_SCMP_CMP_GE] = SCMP_CMP_GE,         [BERTH_SCMP_CMP_GT] = SCMP_CMP_GT,
+        [BERTH_SCMP_CMP_NE] = SCMP_CMP_NE,
+        [BERTH_SCMP_CMP_LT] = SCMP_CMP_LT,
+        [BERTH_SCMP_CMP_LE] = SCMP_CMP_LE,
+        [BERTH_SCMP_CMP_EQ] = SCMP_CMP_EQ,
+        [BERTH_SCMP_CMP_GE] = SCMP_CMP_GE,
+        [BERTH_SCMP_CMP_GT] = SCMP_CMP_GT,
         [BERTH_SCMP_CMP_MASKED_EQ] = SCMP_CMP_MASKED_EQ,
 };
 
@@ -115,8 +118,9 @@ static bool repeated_index(const struct berth_seccomp_syscall *sc)
 
 static struct scmp_arg_cmp to_cmp(const struct berth_seccomp_arg *a)
 {
-        struct scmp_arg_cmp c = { .arg = a->index, .op = ops[a->op], .datum_a = a->value,
-                                  .datum_b = a->value_two };
+        struct scmp_arg_cmp c = {
+                .arg = a->index, .op = ops[a->op], .datum_a = a->value, .datum_b = a->value_two
+        };
         return c;
 }
 
@@ -223,8 +227,7 @@ int berth_seccomp_connect_listener(struct berth_seccomp_filter *f, berth_error *
                 return 0;
         path = f->spec->listener_path;
         if (strlen(path) >= sizeof(addr.sun_path))
-                return berth_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`",
-                                       path);
+                return berth_error_set(err, ENAMETOOLONG, "linux.seccomp.listenerPath `%s`", path);
         memcpy(addr.sun_path, path, strlen(path) + 1);
         f->listener = socket(AF_UNIX, SOCK_STREAM | SOCK_CLOEXEC, 0);
         if (f->listener < 0)
@@ -247,9 +250,9 @@ static char *process_state(const struct berth_seccomp *s, const char *state_json
         json_object_object_add(o, "fds", fds);
         if (st && json_object_object_get_ex(st, "pid", &pid))
                 json_object_object_add(o, "pid", json_object_get(pid));
-        json_object_object_add(o, "metadata", json_object_new_string(s->listener_metadata
-                                                                             ? s->listener_metadata
-                                                                             : ""));
+        json_object_object_add(
+                o, "metadata",
+                json_object_new_string(s->listener_metadata ? s->listener_metadata : ""));
         json_object_object_add(o, "state", st ? st : json_object_new_object());
         out = strdup(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN));
         json_object_put(o);
@@ -277,8 +280,7 @@ int berth_seccomp_load(struct berth_seccomp_filter *f, const char *state_json, b
                 return berth_error_set(err, ENOMEM, "out of memory");
         r = berth_send_fd(f->listener, nfd, msg, strlen(msg));
         if (r < 0)
-                return berth_error_sys(err, -r, "send seccomp fd to `%s`",
-                                       f->spec->listener_path);
+                return berth_error_sys(err, -r, "send seccomp fd to `%s`", f->spec->listener_path);
         return 0;
 }
 

@@ -352,3 +352,28 @@ int berth_container_list(const struct berth_runtime *rt, struct berth_state ***r
         *ret_n = n;
         return 0;
 }
+
+int berth_state_load_locked(const struct berth_runtime *rt, const char *id,
+                            struct berth_state **ret, char **ret_dir, int *ret_lock,
+                            berth_error *err)
+{
+        _cleanup_(berth_state_freep) struct berth_state *s = NULL;
+        _cleanup_free_ char *dir = NULL;
+        int r, lock;
+
+        r = berth_state_load(rt, id, &s, err);
+        if (r < 0)
+                return r;
+        r = berth_state_dir(rt, id, &dir, err);
+        if (r < 0)
+                return r;
+        lock = berth_state_lock(dir, err);
+        if (lock < 0)
+                return lock;
+        /* Another command may have moved it on while we waited for the lock. */
+        s->status = berth_state_probe(dir, s->pid, s->pid_start_time);
+        *ret = TAKE_PTR(s);
+        *ret_dir = TAKE_PTR(dir);
+        *ret_lock = lock;
+        return 0;
+}

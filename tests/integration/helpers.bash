@@ -7,6 +7,11 @@
 #   BERTH_TESTHELPER  static helper run inside containers
 #                     (default build/tests/helper/berth-testhelper)
 #   BERTH_TEST_TIMEOUT  seconds any one runtime command may take (60)
+#   BATS_TEST_TIMEOUT   seconds any one test may take (300)
+#
+# Run against runc now, against berth-runtime once built:
+#   BERTH_RUNTIME=/usr/bin/runc bats tests/integration/
+#   bats tests/integration/            # build/src/cli/berth-runtime
 #
 # Every test gets its own state root ($STATE_ROOT), its own bundle ($BUNDLE,
 # a copy of one busybox rootfs built per run) and unique container ids from
@@ -27,6 +32,7 @@ fi
 : "${REF_RUNTIME:=/usr/bin/runc}"
 : "${BERTH_TESTHELPER:=$BERTH_SRC_DIR/build/tests/helper/berth-testhelper}"
 : "${BERTH_TEST_TIMEOUT:=60}"
+: "${BATS_TEST_TIMEOUT:=300}"
 export BERTH_RUNTIME REF_RUNTIME BERTH_TESTHELPER
 
 # The rootfs is built once per run and copied into each bundle.
@@ -313,7 +319,7 @@ ensure_rootfs() {
 		rm -rf "$ROOTFS_CACHE.tmp"
 		local helper=
 		[ -x "$BERTH_TESTHELPER" ] && helper=$BERTH_TESTHELPER
-		sh "$BERTH_SRC_DIR/scripts/mk-busybox-rootfs.sh" "$ROOTFS_CACHE.tmp" $helper >&2 || exit 1
+		sh "$BERTH_SRC_DIR/scripts/mk-busybox-rootfs.sh" "$ROOTFS_CACHE.tmp" ${helper:+"$helper"} >&2 || exit 1
 		mv "$ROOTFS_CACHE.tmp" "$ROOTFS_CACHE" && touch "$ROOTFS_CACHE.done"
 	) 9>"$BATS_RUN_TMPDIR/rootfs.lock" || fail "could not build the busybox rootfs"
 }
@@ -349,7 +355,7 @@ no_leftover_pids() {
 }
 
 teardown() {
-	local rc=0 id ids pids mounts i
+	local rc=0 id ids pids mounts i cgroups=
 
 	ids=$(
 		cat "$BATS_TEST_TMPDIR/ids"
@@ -373,16 +379,22 @@ teardown() {
 			echo "teardown: state left behind: $STATE_ROOT/$id" >&2
 			rc=1
 		fi
-		if [ -n "$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)" ]; then
-			echo "teardown: cgroups left behind:" $(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id") >&2
-			rc=1
-		fi
+		cgroups+=$(find /sys/fs/cgroup -maxdepth 6 -type d -name "$id" 2>/dev/null)$'\n'
 	done
 	if ! retry 10 no_leftover_pids; then
 		pids=$(leftover_pids)
 		echo "teardown: container processes left behind:" >&2
 		ps -o pid,ppid,stat,args -p "$(echo $pids | tr ' ' ,)" >&2 || true
 		kill -9 $pids 2>/dev/null || true
+		rc=1
+	fi
+	cgroups=$(sed '/^$/d' <<<"$cgroups")
+	if [ -n "$cgroups" ]; then
+		echo "teardown: cgroups left behind:" $cgroups >&2
+		# Deepest first; a cgroup with processes stays (and shows above).
+		sort -r <<<"$cgroups" | while read -r i; do
+			find "$i" -depth -type d -exec rmdir {} + 2>/dev/null || true
+		done
 		rc=1
 	fi
 	mounts=$(awk -v d="$BATS_TEST_TMPDIR" 'index($5, d) == 1 { print $5 }' /proc/self/mountinfo)

@@ -43,6 +43,33 @@ load helpers
 	assert_eq "$content" "$(ctr_pid "$id")" "pid file vs state pid"
 }
 
+@test "the created process runs a sealed or read-only runtime binary (CVE-2019-5736)" {
+	requires_helper
+	requires_python
+	set_helper_args pause
+	local id pid
+	id=$(new_id)
+	create_ctr "$id"
+	pid=$(ctr_pid "$id")
+	# Either the executable sits on a read-only mount (runc 1.1) or it is a
+	# memfd sealed against writes (F_SEAL_WRITE or F_SEAL_FUTURE_WRITE).
+	run /usr/bin/python3 -c '
+import fcntl, os, sys
+fd = os.open(sys.argv[1], os.O_RDONLY)
+ro = os.fstatvfs(fd).f_flag & os.ST_RDONLY
+try:
+    seals = fcntl.fcntl(fd, 1034)  # F_GET_SEALS
+except OSError:
+    seals = 0
+print("read-only" if ro else "sealed" if seals & 0x18 else "writable")
+' "/proc/$pid/exe"
+	assert_success
+	[ "$output" != writable ] || fail "the waiting container process runs a writable binary: $(readlink "/proc/$pid/exe")"
+	if (: >>"/proc/$pid/exe") 2>/dev/null; then
+		fail "the waiting container process's executable opens for writing"
+	fi
+}
+
 @test "create --bundle / -b with a relative path records the absolute bundle" {
 	requires_helper
 	set_helper_args pause

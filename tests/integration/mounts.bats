@@ -296,6 +296,17 @@ make_shared_src() {
 	assert_eq "$output" "$(printf '8\nnull-ok')" "reading urandom, writing null"
 }
 
+@test "linux.devices: block devices and fifos" {
+	requires_helper
+	set_cfg '.linux.devices = [
+		{"path": "/dev/berthblk", "type": "b", "major": 7, "minor": 0, "fileMode": 432},
+		{"path": "/dev/berthfifo", "type": "p", "fileMode": 384}]'
+	run_ctr /bin/sh -c '/bin/berth-testhelper stat /dev/berthblk; /bin/berth-testhelper stat /dev/berthfifo'
+	assert_success
+	assert_json "$(sed -n 1p <<<"$output")" '.type == "block" and .major == 7 and .minor == 0 and .mode == "0660"'
+	assert_json "$(sed -n 2p <<<"$output")" '.type == "fifo" and .mode == "0600"'
+}
+
 @test "linux.devices: a char device with mode, uid and gid" {
 	requires_helper
 	set_cfg '.linux.devices = [{"path": "/dev/berthnull", "type": "c", "major": 1, "minor": 3, "fileMode": 416, "uid": 1, "gid": 100}]
@@ -337,4 +348,25 @@ make_shared_src() {
 	run_ctr /bin/sh -c 'T=/bin/berth-testhelper; $T write /etc/x y; $T write /proc/sys/kernel/hostname x; $T write /tmp/x y'
 	assert_success
 	assert_eq "$output" "$(printf 'EROFS\nEROFS\nok')" "writes to /etc, /proc/sys, /tmp"
+}
+
+@test "masking uses a real /dev/null, not what the rootfs put there" {
+	# runc 1.1.5 bind-mounts the symlink's target over the masked path and
+	# writes into it.
+	skip_unless_berth "runc 1.1 follows a rootfs /dev/null symlink when masking"
+	requires_helper
+	# No /dev tmpfs: the runtime fills the rootfs's own /dev, where a hostile
+	# image left /dev/null as a symlink to a file.
+	set_cfg '.mounts |= map(select(.destination != "/dev" and (.destination | startswith("/dev/") | not)))
+		| .linux.maskedPaths = ["/etc/secret"]'
+	echo secret >"$BUNDLE/rootfs/etc/secret"
+	echo precious >"$BUNDLE/rootfs/etc/target"
+	ln -s /etc/target "$BUNDLE/rootfs/dev/null"
+	run_ctr /bin/sh -c 'T=/bin/berth-testhelper; $T stat /etc/secret; $T cat /etc/secret | head -c 100 | wc -c; $T stat /dev/null'
+	if [ "$status" -eq 0 ]; then
+		assert_json "$(sed -n 1p <<<"$output")" '.type == "char" and .major == 1 and .minor == 3'
+		assert_eq "$(sed -n 2p <<<"$output")" 0 "bytes read from the masked file"
+		assert_json "$(sed -n 3p <<<"$output")" '.type == "char" and .major == 1 and .minor == 3'
+	fi
+	assert_eq "$(cat "$BUNDLE/rootfs/etc/target")" precious "the symlink's target"
 }

@@ -6,6 +6,7 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -16,6 +17,7 @@
 #include "basic/fd.h"
 #include "runtime/config.h"
 #include "runtime/runtime.h"
+#include "runtime/seccomp-filter.h"
 #include "runtime/spec.h"
 
 static void test_validate_id(void **state)
@@ -189,13 +191,69 @@ static void test_state_json(void **state)
         free(json);
 }
 
+static int compile_profile(const char *seccomp_json, berth_error *err)
+{
+        char doc[4096];
+        struct berth_config *c = NULL;
+        struct berth_seccomp_filter *f = NULL;
+        int r;
+
+        snprintf(doc, sizeof(doc), "{\"ociVersion\":\"1.2.0\",\"linux\":{\"seccomp\":%s}}",
+                 seccomp_json);
+        r = berth_config_parse(doc, strlen(doc), &c, err);
+        if (r == 0)
+                r = berth_seccomp_compile(c, &f, err);
+        berth_seccomp_filter_free(f);
+        berth_config_free(c);
+        return r;
+}
+
+static void test_seccomp_compile(void **state)
+{
+        berth_error err = BERTH_ERROR_INIT;
+
+        (void)state;
+        assert_int_equal(
+                compile_profile("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                                "\"architectures\":[\"SCMP_ARCH_X86_64\",\"SCMP_ARCH_X86\"],"
+                                "\"syscalls\":[{\"names\":[\"mkdir\",\"no_such_call\"],"
+                                "\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":13},"
+                                "{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+                                "\"args\":[{\"index\":1,\"value\":9,\"op\":\"SCMP_CMP_EQ\"},"
+                                "{\"index\":1,\"value\":15,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                                &err),
+                0);
+        /* a rule that repeats the default action is dropped, not an error */
+        assert_int_equal(compile_profile("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+                                         "[{\"names\":[\"read\"],\"action\":\"SCMP_ACT_ALLOW\"}]}",
+                                         &err),
+                         0);
+        assert_true(compile_profile("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                                    "\"architectures\":[\"SCMP_ARCH_NOPE\"]}",
+                                    &err) < 0);
+        assert_non_null(strstr(err.msg, "SCMP_ARCH_NOPE"));
+        berth_error_release(&err);
+        assert_true(compile_profile("{\"defaultAction\":\"SCMP_ACT_ALLOW\","
+                                    "\"flags\":[\"SECCOMP_FILTER_FLAG_NOPE\"]}",
+                                    &err) < 0);
+        assert_non_null(strstr(err.msg, "SECCOMP_FILTER_FLAG_NOPE"));
+        berth_error_release(&err);
+        assert_true(
+                compile_profile("{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":"
+                                "[{\"names\":[\"kill\"],\"action\":\"SCMP_ACT_ERRNO\","
+                                "\"args\":[{\"index\":6,\"value\":1,\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                                &err) < 0);
+        berth_error_release(&err);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_validate_id),  cmocka_unit_test(test_signals),
-                cmocka_unit_test(test_status_table), cmocka_unit_test(test_default_spec_parses),
-                cmocka_unit_test(test_features),     cmocka_unit_test(test_parse_numbers),
-                cmocka_unit_test(test_proc_stat),    cmocka_unit_test(test_state_json),
+                cmocka_unit_test(test_validate_id),     cmocka_unit_test(test_signals),
+                cmocka_unit_test(test_status_table),    cmocka_unit_test(test_default_spec_parses),
+                cmocka_unit_test(test_features),        cmocka_unit_test(test_parse_numbers),
+                cmocka_unit_test(test_proc_stat),       cmocka_unit_test(test_state_json),
+                cmocka_unit_test(test_seccomp_compile),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
