@@ -6,7 +6,7 @@ set -eu
 
 build="gcc make meson ninja-build pkg-config libjson-c-dev libseccomp-dev libcap-dev"
 fuzz="clang libclang-rt-14-dev"
-tests="libcmocka-dev bats jq busybox-static procps iproute2 uidmap runc crun podman containerd"
+tests="libcmocka-dev bats jq python3 busybox-static procps iproute2 uidmap util-linux bsdutils runc crun podman containerd"
 bench="hyperfine time"
 
 want="$build"

@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/prctl.h>
 #include <sys/socket.h>
 #include <sys/stat.h>
@@ -53,6 +54,8 @@ void creation_release(struct creation *c)
                 close(c->pidfd);
         if (c->console_peer >= 0)
                 close(c->console_peer);
+        if (c->lock_fd >= 0)
+                close(c->lock_fd);
 }
 
 static int rm_state_dir(const char *dir)
@@ -70,6 +73,22 @@ static int rm_state_dir(const char *dir)
 int berth_container_remove_state(const char *dir)
 {
         return rm_state_dir(dir);
+}
+
+int berth_container_reclaim_stale(const char *dir)
+{
+        _cleanup_close_ int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        if (faccessat(fd, "state.json", F_OK, 0) == 0)
+                return 0;
+        if (flock(fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? -EBUSY : -errno;
+        if (faccessat(fd, "state.json", F_OK, 0) == 0)
+                return 0; /* finished while we looked */
+        log_debug("removing `%s`, left by a create that did not finish", dir);
+        return rm_state_dir(dir) < 0 ? -errno : 1;
 }
 
 /* Kills and reaps a child whose creation failed, and removes its state. */
@@ -177,13 +196,20 @@ static int make_state_dir(const struct berth_runtime *rt, const char *id, struct
         r = berth_state_dir(rt, id, &c->state_dir, err);
         if (r < 0)
                 return r;
-        if (mkdir(c->state_dir, 0711) < 0) {
-                if (errno == EEXIST)
+        for (int attempt = 0;; attempt++) {
+                if (mkdir(c->state_dir, 0711) == 0)
+                        break;
+                if (errno != EEXIST)
+                        return berth_error_sys(err, errno, "create `%s`", c->state_dir);
+                if (attempt > 0 || berth_container_reclaim_stale(c->state_dir) <= 0)
                         return berth_error_set(err, EEXIST, "container with id `%s` already exists",
                                                id);
-                return berth_error_sys(err, errno, "create `%s`", c->state_dir);
         }
         c->dir_created = true;
+        /* Held until state.json is written: without both, the dir is a killed create's. */
+        c->lock_fd = berth_state_lock(c->state_dir, err);
+        if (c->lock_fd < 0)
+                return c->lock_fd;
         /* exec and delete read the config as it was at create time. */
         r = berth_read_file_at(AT_FDCWD, config_src, BERTH_CONFIG_MAX_SIZE, &cfg, &len, err);
         if (r < 0)
@@ -448,6 +474,7 @@ static int start_init(const struct berth_create_opts *o, bool run_mode, struct c
 
         init_ctx_setup(&ctx, o, c);
         ctx.run_mode = run_mode;
+        ctx.lock_fd = c->lock_fd;
         r = open_init_fds(&ctx, o, c, err);
         if (r < 0)
                 return r;
@@ -491,7 +518,12 @@ int do_create(const struct berth_runtime *rt, const struct berth_create_opts *o,
         r = wait_created(o, c, err);
         if (r < 0)
                 return r;
-        return save_state(o, c, err);
+        r = save_state(o, c, err);
+        if (r < 0)
+                return r;
+        close(c->lock_fd);
+        c->lock_fd = -1;
+        return 0;
 }
 
 int berth_container_create(const struct berth_runtime *rt, const struct berth_create_opts *o,

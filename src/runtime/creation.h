@@ -14,6 +14,7 @@ struct creation {
         pid_t pid;
         int pidfd;
         int console_peer; /* our end of the console socket when we proxy the pty */
+        int lock_fd;      /* flock on the state dir until state.json is written */
         bool dir_created;
 };
 
@@ -30,6 +31,12 @@ int run_poststart(const struct berth_config *cfg, const struct berth_state *s);
 int write_pid_file(const char *path, pid_t pid, berth_error *err);
 /* Removes a container's state directory and what it holds. */
 int berth_container_remove_state(const char *dir);
+/*
+ * A state directory without state.json is a create that was killed, unless
+ * a create still holds its lock. Removes such a leftover: 1 when it did, 0
+ * when the container is real, -EBUSY while a create is under way.
+ */
+int berth_container_reclaim_stale(const char *dir);
 /* Runs the poststop hooks (warnings only) and removes the state directory. */
 int berth_container_destroy(const char *dir, const struct berth_config *cfg,
                             const struct berth_state *s);

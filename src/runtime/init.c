@@ -272,6 +272,9 @@ _Noreturn void berth_init_main(struct init_ctx *ctx)
         /* Setup is killed with its parent; the death signal is cleared once created. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
         prctl(PR_SET_DUMPABLE, 0);
+        /* Our copy of the creator's lock would outlive it until execve. */
+        if (ctx->lock_fd >= 0)
+                close(ctx->lock_fd);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
         umask(0);

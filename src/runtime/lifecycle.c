@@ -313,6 +313,16 @@ int berth_container_delete(const struct berth_runtime *rt, const char *id, bool 
         int r;
 
         r = berth_state_load_locked(rt, id, &s, &dir, &lock, err);
+        if (r == -ENOENT && berth_state_dir(rt, id, &dir, NULL) == 0) {
+                /* A create killed half-way left a dir without state: that goes too. */
+                int q = berth_container_reclaim_stale(dir);
+                if (q == 1) {
+                        berth_error_release(err);
+                        return 0;
+                }
+                if (q == -EBUSY)
+                        return berth_error_set(err, EBUSY, "container `%s` is being created", id);
+        }
         if (r < 0)
                 return r;
         if ((s->status == BERTH_STATUS_RUNNING || s->status == BERTH_STATUS_PAUSED) && !force)

@@ -64,6 +64,7 @@ struct init_ctx {
         pid_t host_pid;                       /* our pid as the host sees it (for hook state) */
         bool userns;                          /* in a new or joined user namespace */
         bool mntns;                           /* in a new or joined mount namespace */
+        int lock_fd; /* the creator's state lock: the init drops its copy at once */
 };
 
 /* init.c: the container's first process. Never returns. */

@@ -518,3 +518,32 @@ print("read-only" if ro else "sealed" if seals & 0x18 else "writable")
 	run runtime ps nosuch
 	assert_failure
 }
+
+@test "a create killed half-way leaves nothing that blocks the id" {
+	requires_helper
+	set_helper_args pause
+	# The createRuntime hook holds create in the middle; then create is killed.
+	cat >"$BATS_TEST_TMPDIR/slow-hook" <<-'HOOK'
+	#!/bin/sh
+	touch "$0.started"
+	sleep 30
+	HOOK
+	chmod +x "$BATS_TEST_TMPDIR/slow-hook"
+	set_cfg '.hooks.createRuntime = [{"path": $p}]' --arg p "$BATS_TEST_TMPDIR/slow-hook"
+	local id
+	id=$(new_id)
+	runtime create --bundle "$BUNDLE" "$id" >/dev/null 2>&1 &
+	local creator=$!
+	retry 100 test -e "$BATS_TEST_TMPDIR/slow-hook.started" || fail "hook did not start"
+	kill -9 "$creator"
+	wait "$creator" || true
+	pkill -f "$BATS_TEST_TMPDIR/slow-hook" || true
+	[ -z "$(runtime list -q)" ] || fail "a half-made container is listed: $(runtime list -q)"
+	# The same id can be created again, and the killed one's init is gone.
+	set_cfg 'del(.hooks)'
+	create_ctr "$id"
+	assert_eq "$(ctr_status "$id")" created "status of the new container"
+	run runtime delete --force "$id"
+	assert_success
+	[ ! -e "$STATE_ROOT/$id" ] || fail "state dir left: $(ls -la "$STATE_ROOT/$id")"
+}
