@@ -290,6 +290,12 @@ int berth_parse_u32(const char *s, uint32_t *ret)
         return 0;
 }
 
+int berth_fd_path(int fd, char *buf, size_t size)
+{
+        int n = snprintf(buf, size, "/proc/self/fd/%d", fd);
+        return n >= 0 && (size_t)n < size ? 0 : -ENAMETOOLONG;
+}
+
 int berth_pidfd_open(pid_t pid)
 {
         int fd = (int)syscall(SYS_pidfd_open, pid, 0);

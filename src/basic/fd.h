@@ -54,6 +54,13 @@ int berth_parse_i64(const char *s, int64_t *ret);
 int berth_parse_int(const char *s, int *ret);
 int berth_parse_u32(const char *s, uint32_t *ret);
 
+/*
+ * "/proc/self/fd/N": the path that mount(2) and friends follow to exactly
+ * the object an O_PATH fd holds. Callers use it where /proc is a procfs they
+ * have checked. 0, or -ENAMETOOLONG when `size` is too small.
+ */
+int berth_fd_path(int fd, char *buf, size_t size);
+
 /* pidfd_open(2); -errno when unavailable. */
 int berth_pidfd_open(pid_t pid);
 

@@ -17,6 +17,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fd.h"
 #include "basic/path.h"
 #include "runtime/linux.h"
 
@@ -70,7 +71,7 @@ static int bind_device(struct init_ctx *ctx, int rootfd, const struct berth_devi
 
         if (target < 0)
                 return berth_error_prefix(err, "device `%s`", d->path);
-        berth_fd_path(ctx->hostproc_fd, target, dst, sizeof(dst));
+        berth_fd_path(target, dst, sizeof(dst));
         if (mount(d->path, dst, NULL, MS_BIND, NULL) < 0)
                 return berth_error_sys(err, errno, "bind device `%s` from the host", d->path);
         return 0;

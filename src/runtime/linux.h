@@ -75,8 +75,6 @@ int berth_rootfs_prepare(struct init_ctx *ctx, int *ret_rootfd, berth_error *err
 int berth_rootfs_finish_paths(struct init_ctx *ctx, int rootfd, berth_error *err);
 int berth_rootfs_pivot(struct init_ctx *ctx, int rootfd, berth_error *err);
 int berth_rootfs_readonly(struct init_ctx *ctx, berth_error *err);
-/* "/proc/self/fd/N" through the verified host procfs. */
-int berth_fd_path(int hostproc_fd, int fd, char *buf, size_t size);
 
 /* devices.c */
 int berth_devices_create(struct init_ctx *ctx, int rootfd, bool bind_from_host, berth_error *err);

@@ -52,12 +52,6 @@ struct mount_attr_compat {
         uint64_t userns_fd;
 };
 
-int berth_fd_path(int hostproc_fd, int fd, char *buf, size_t size)
-{
-        (void)hostproc_fd; /* verified once at open; "/proc" here is that mount */
-        return snprintf(buf, size, "/proc/self/fd/%d", fd) < (int)size ? 0 : -ENAMETOOLONG;
-}
-
 static bool has_mount_ns(const struct init_ctx *ctx)
 {
         return ctx->mntns;
@@ -86,7 +80,7 @@ static int reopen(int rootfd, const char *dest, char *path, size_t size, berth_e
 
         if (fd < 0)
                 return fd;
-        berth_fd_path(-1, fd, path, size);
+        berth_fd_path(fd, path, size);
         return fd;
 }
 
@@ -158,7 +152,7 @@ static int mount_bind(struct init_ctx *ctx, int rootfd, const struct berth_mount
                 target = berth_touch_in_root(rootfd, m->destination, 0644, err);
         if (target < 0)
                 return berth_error_prefix(err, "mount `%s`", m->destination);
-        berth_fd_path(ctx->hostproc_fd, target, dst, sizeof(dst));
+        berth_fd_path(target, dst, sizeof(dst));
         if (mount(src, dst, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
                 return berth_error_sys(err, errno, "mount `%s` on `%s`", src, m->destination);
         return mount_finish(rootfd, m, true, err);
@@ -175,7 +169,7 @@ static int mount_at(int dirfd, const char *name, const char *src, const char *ty
         fd = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (fd < 0)
                 return berth_error_sys(err, errno, "open `%s`", name);
-        berth_fd_path(-1, fd, path, sizeof(path));
+        berth_fd_path(fd, path, sizeof(path));
         if (mount(src, path, type, flags, data) < 0)
                 return berth_error_sys(err, errno, "mount %s `%s`", type, name);
         return 0;
@@ -221,7 +215,7 @@ static int mount_cgroup(struct init_ctx *ctx, int rootfd, const struct berth_mou
         target = berth_mkdir_in_root(rootfd, m->destination, 0755, err);
         if (target < 0)
                 return berth_error_prefix(err, "mount `%s`", m->destination);
-        berth_fd_path(ctx->hostproc_fd, target, path, sizeof(path));
+        berth_fd_path(target, path, sizeof(path));
         if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
                 if (mount("cgroup2", path, "cgroup2", flags, NULL) < 0)
                         return berth_error_sys(err, errno, "mount cgroup2 on `%s`", m->destination);
@@ -256,7 +250,7 @@ static int mount_fs(struct init_ctx *ctx, int rootfd, const struct berth_mount *
         target = berth_mkdir_in_root(rootfd, m->destination, 0755, err);
         if (target < 0)
                 return berth_error_prefix(err, "mount `%s`", m->destination);
-        berth_fd_path(ctx->hostproc_fd, target, path, sizeof(path));
+        berth_fd_path(target, path, sizeof(path));
         if (mount(m->source ? m->source : m->type, path, m->type, flags, m->data) < 0) {
                 int e = errno;
                 /* sysfs of a shared network namespace in a user namespace: bind the host's. */
@@ -403,13 +397,13 @@ static int mask_path(struct init_ctx *ctx, int rootfd, const char *p, berth_erro
                 return 0; /* nothing to mask */
         if (fstat(fd, &st) < 0)
                 return berth_error_sys(err, errno, "linux.maskedPaths `%s`", p);
-        berth_fd_path(ctx->hostproc_fd, fd, dst, sizeof(dst));
+        berth_fd_path(fd, dst, sizeof(dst));
         if (S_ISDIR(st.st_mode)) {
                 if (mount("tmpfs", dst, "tmpfs", MS_RDONLY, NULL) < 0)
                         return berth_error_sys(err, errno, "linux.maskedPaths `%s`", p);
                 return 0;
         }
-        berth_fd_path(ctx->hostproc_fd, ctx->null_fd, src, sizeof(src));
+        berth_fd_path(ctx->null_fd, src, sizeof(src));
         if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
                 return berth_error_sys(err, errno, "linux.maskedPaths `%s`", p);
         return 0;
@@ -423,7 +417,7 @@ static int readonly_path(int rootfd, const char *p, berth_error *err)
 
         if (fd < 0)
                 return 0;
-        berth_fd_path(-1, fd, path, sizeof(path));
+        berth_fd_path(fd, path, sizeof(path));
         if (mount(path, path, NULL, MS_BIND | MS_REC, NULL) < 0)
                 return berth_error_sys(err, errno, "linux.readonlyPaths `%s`", p);
         fd2 = reopen(rootfd, p, path, sizeof(path), err);

@@ -131,8 +131,8 @@ int berth_terminal_setup(struct init_ctx *ctx, int rootfd, int *ret_slave, berth
         console = berth_touch_in_root(rootfd, "/dev/console", 0666, err);
         if (console < 0)
                 return berth_error_prefix(err, "terminal");
-        berth_fd_path(ctx->hostproc_fd, slave, src, sizeof(src));
-        berth_fd_path(ctx->hostproc_fd, console, dst, sizeof(dst));
+        berth_fd_path(slave, src, sizeof(src));
+        berth_fd_path(console, dst, sizeof(dst));
         if (mount(src, dst, NULL, MS_BIND, NULL) < 0)
                 return berth_error_sys(err, errno, "bind pty on /dev/console");
         if (ctx->console_sock >= 0) {
