@@ -9,6 +9,7 @@
 #include <grp.h>
 #include <limits.h>
 #include <sched.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -226,10 +227,32 @@ static int apply_cpu_affinity(const char *list, const char *field, berth_error *
         return 0;
 }
 
+/*
+ * A container starts with every signal unblocked and at its default
+ * action, whatever its caller had ignored or blocked (ignored signals
+ * survive execve). The raw syscall reaches the two signals glibc keeps to
+ * itself (32, 33), which a caller built on glibc may leave ignored too; an
+ * all-zero kernel sigaction is SIG_DFL on every architecture.
+ */
+static void reset_signals(void)
+{
+        struct {
+                unsigned long words[8];
+        } dfl = { { 0 } };
+        sigset_t none;
+
+        for (int sig = 1; sig < _NSIG; sig++)
+                if (sig != SIGKILL && sig != SIGSTOP)
+                        syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+        sigemptyset(&none);
+        sigprocmask(SIG_SETMASK, &none, NULL);
+}
+
 int berth_process_apply_early(const struct berth_process *p, int hostproc_fd, berth_error *err)
 {
         int r;
 
+        reset_signals();
         r = apply_rlimits(p, err);
         if (r < 0)
                 return r;

@@ -45,10 +45,12 @@ host_ns_json() {
 # normalize REPORT: what must match between runtimes, without the numbers
 # that differ from run to run (ns inodes, pipe inodes, mount ids). Where
 # stdio point is the runtime's choice: runc's foreground run copies through
-# pipes, crun passes the caller's fds.
+# pipes, crun passes the caller's fds. Ignored signals too: berth resets every
+# disposition, runc leaves glibc's signal 32 ignored when its caller had it so.
 normalize() {
 	jq -S --argjson host "$(host_ns_json)" '
-		.ns |= with_entries(.value = (if .value == $host[.key] then "host" else "new" end))
+		del(.sigignore)
+		| .ns |= with_entries(.value = (if .value == $host[.key] then "host" else "new" end))
 		| .fds |= map(if .fd <= 2 then del(.target) else .target |= gsub("\\[[0-9]+\\]"; "[N]") end)
 		| .mounts |= (map({mount_point, fstype, options}) | sort_by(.mount_point, .fstype))
 	' <<<"$1"

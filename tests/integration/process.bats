@@ -307,3 +307,23 @@ load helpers
 	assert_failure
 	[[ "$(all_output)" == *[Ss][Ee][Ll]inux* ]] || fail "error does not mention SELinux: $(all_output)"
 }
+
+@test "signals the caller ignored or blocked do not reach the container" {
+	skip_unless_berth "runc keeps what its caller ignored on signal 32"
+	requires_helper
+	set_helper_args report
+	local id
+	id=$(new_id)
+	# bash passes ignored dispositions on to the runtime, and they survive execve.
+	run_files bash -c 'trap "" USR1 HUP PIPE; exec "$@"' _ "$BERTH_RUNTIME" --root "$STATE_ROOT" run --bundle "$BUNDLE" "$id"
+	assert_success
+	assert_eq "$(jq -r .sigignore <<<"$output")" 0000000000000000 "ignored signals in the container"
+	assert_eq "$(jq -r .sigmask <<<"$output")" 0000000000000000 "blocked signals in the container"
+	set_helper_args sleep 30
+	id=$(new_id)
+	run_detached "$id"
+	wait_status "$id" running
+	run bash -c 'trap "" USR2; exec "$@"' _ "$BERTH_RUNTIME" --root "$STATE_ROOT" exec "$id" /bin/berth-testhelper report
+	assert_success
+	assert_eq "$(jq -r .sigignore <<<"$output")" 0000000000000000 "ignored signals in exec"
+}
