@@ -145,3 +145,48 @@ set_namespaces() {
 	run runtime state "$id"
 	assert_failure
 }
+
+@test "user namespace: the maps are written, root inside is an unprivileged id outside" {
+	requires_helper
+	# The mapped root (an unprivileged id on the host) must be able to reach the rootfs.
+	local d=$BUNDLE
+	while [ "$d" != / ]; do
+		chmod o+x "$d"
+		d=$(dirname "$d")
+	done
+	set_cfg '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 65536}]'
+	set_helper_args sleep 30
+	local id
+	id=$(new_id)
+	run_detached "$id"
+	wait_status "$id" running
+	local pid
+	pid=$(ctr_pid "$id")
+	# From the host: the process runs as the mapped id, in its own user namespace.
+	assert_eq "$(awk '/^Uid:/ {print $2}' "/proc/$pid/status")" 200000 "host uid of the container's root"
+	[ "$(readlink "/proc/$pid/ns/user")" != "$(readlink /proc/self/ns/user)" ] || fail "same user namespace as the host"
+	# From inside: root, with the maps as configured, and devices usable (bound from the host).
+	run runtime exec "$id" /bin/berth-testhelper report
+	assert_success
+	REPORT=$output
+	assert_eq "$(rj .uid)" 0 "uid inside"
+	assert_eq "$(rj .uid_map | tr -s ' ' | sed 's/^ //')" "0 200000 65536" "uid_map"
+	assert_eq "$(rj .gid_map | tr -s ' ' | sed 's/^ //')" "0 200000 65536" "gid_map"
+	run runtime exec "$id" /bin/berth-testhelper write /dev/null x
+	assert_eq "$output" ok "write to /dev/null"
+	# Host files owned by the host's root are nobody's inside: root there cannot write them.
+	run runtime exec "$id" /bin/berth-testhelper write /etc/passwd x
+	assert_eq "$output" EACCES "write to a file of the host's root"
+}
+
+@test "user namespace: a mapping that the host refuses fails create with the field named" {
+	set_cfg '.linux.namespaces += [{"type": "user"}]
+		| .linux.uidMappings = [{"containerID": 0, "hostID": 200000, "size": 10}, {"containerID": 5, "hostID": 300000, "size": 10}]
+		| .linux.gidMappings = [{"containerID": 0, "hostID": 200000, "size": 10}]'
+	run_ctr /bin/true
+	assert_failure
+	assert_contains "$stderr" "linux.uidMappings" stderr
+	[ -z "$(runtime list -q)" ] || fail "left a container: $(runtime list -q)"
+}
