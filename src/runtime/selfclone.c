@@ -13,6 +13,7 @@
 #include <sys/sendfile.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
@@ -25,14 +26,38 @@
 #define F_SEAL_FUTURE_WRITE 0x0010
 #endif
 
-#define REQUIRED_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
+#define BASE_SEALS (F_SEAL_SEAL | F_SEAL_SHRINK | F_SEAL_GROW)
 
 extern char **environ;
 
 static bool running_sealed(int exe)
 {
         int seals = fcntl(exe, F_GET_SEALS);
-        return seals >= 0 && (seals & REQUIRED_SEALS) == REQUIRED_SEALS;
+        return seals >= 0 && (seals & BASE_SEALS) == BASE_SEALS &&
+               (seals & (F_SEAL_WRITE | F_SEAL_FUTURE_WRITE));
+}
+
+/*
+ * F_SEAL_FUTURE_WRITE (Linux 5.1) forbids every later write without
+ * waiting for page references to drain; F_SEAL_WRITE does wait, and
+ * fails with EBUSY while the pages the copy just wrote are still held
+ * (LRU batches on a busy machine), so it gets a few tries.
+ */
+static int seal(int mfd)
+{
+        if (fcntl(mfd, F_ADD_SEALS, BASE_SEALS | F_SEAL_FUTURE_WRITE) == 0)
+                return 0;
+        if (errno != EINVAL)
+                return -errno;
+        for (int i = 0; i < 50; i++) {
+                struct timespec ts = { 0, 1000 * 1000 };
+                if (fcntl(mfd, F_ADD_SEALS, BASE_SEALS | F_SEAL_WRITE) == 0)
+                        return 0;
+                if (errno != EBUSY)
+                        return -errno;
+                nanosleep(&ts, NULL);
+        }
+        return -EBUSY;
 }
 
 static int sealed_copy(int exe, berth_error *err)
@@ -40,6 +65,7 @@ static int sealed_copy(int exe, berth_error *err)
         _cleanup_close_ int mfd = -1;
         struct stat st;
         off_t off = 0;
+        int r;
 
         mfd = memfd_create(BERTH_RUNTIME_NAME, MFD_CLOEXEC | MFD_ALLOW_SEALING | MFD_EXEC);
         if (mfd < 0 && errno == EINVAL)
@@ -55,8 +81,9 @@ static int sealed_copy(int exe, berth_error *err)
                 if (n <= 0)
                         return berth_error_sys(err, n < 0 ? errno : EIO, "copy runtime binary");
         }
-        if (fcntl(mfd, F_ADD_SEALS, REQUIRED_SEALS) < 0)
-                return berth_error_sys(err, errno, "seal runtime binary copy");
+        r = seal(mfd);
+        if (r < 0)
+                return berth_error_sys(err, -r, "seal runtime binary copy");
         return TAKE_FD(mfd);
 }
 
