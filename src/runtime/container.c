@@ -437,11 +437,23 @@ static void init_ctx_release(struct init_ctx *ctx)
         berth_seccomp_filter_free(ctx->seccomp);
 }
 
+/* Compiled seccomp programs live beside the containers: STATE_ROOT/.seccomp-cache. */
+static const char *seccomp_cache_dir(const char *state_dir, char *buf, size_t size)
+{
+        const char *slash = strrchr(state_dir, '/');
+
+        if (!slash || snprintf(buf, size, "%.*s/.seccomp-cache", (int)(slash - state_dir),
+                               state_dir) >= (int)size)
+                return NULL;
+        return buf;
+}
+
 /* What the init inherits: fifo, host procfs, console, compiled seccomp filter. */
 static int open_init_fds(struct init_ctx *ctx, const struct berth_create_opts *o,
                          struct creation *c, berth_error *err)
 {
         bool terminal = c->cfg->process->terminal;
+        char cache[PATH_MAX];
 
         if (!ctx->run_mode) {
                 ctx->fifo_fd = open_fifo(c, err);
@@ -463,7 +475,8 @@ static int open_init_fds(struct init_ctx *ctx, const struct berth_create_opts *o
                 c->console_peer = sv[0];
                 ctx->console_sock = sv[1];
         }
-        return berth_seccomp_compile(c->cfg, &ctx->seccomp, err);
+        return berth_seccomp_compile(c->cfg, seccomp_cache_dir(c->state_dir, cache, sizeof(cache)),
+                                     &ctx->seccomp, err);
 }
 
 static int start_init(const struct berth_create_opts *o, bool run_mode, struct creation *c,

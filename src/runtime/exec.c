@@ -8,6 +8,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <poll.h>
 #include <sched.h>
 #include <signal.h>
@@ -213,6 +214,7 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
         _cleanup_(berth_seccomp_filter_freep) struct berth_seccomp_filter *filter = NULL;
         _cleanup_close_ int console = -1, peer = -1, master = -1;
         int fds[_BERTH_NS_MAX];
+        char cache[PATH_MAX];
         uint64_t start;
         pid_t pid = 0;
         int r;
@@ -224,7 +226,10 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
         r = berth_state_config(rt, id, &cfg, err);
         if (r < 0)
                 return r;
-        r = berth_seccomp_compile(cfg, &filter, err);
+        if (snprintf(cache, sizeof(cache), "%s/.seccomp-cache", berth_runtime_state_root(rt)) >=
+            (int)sizeof(cache))
+                return berth_error_set(err, ENAMETOOLONG, "state root too long");
+        r = berth_seccomp_compile(cfg, cache, &filter, err);
         if (r >= 0)
                 r = berth_seccomp_connect_listener(filter, err);
         if (r < 0)

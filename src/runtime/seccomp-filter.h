@@ -17,9 +17,13 @@
 
 struct berth_seccomp_filter;
 
-/* Compiles the profile; *ret is NULL when the config has none. */
-int berth_seccomp_compile(const struct berth_config *cfg, struct berth_seccomp_filter **ret,
-                          berth_error *err);
+/*
+ * Compiles the profile, or takes the program from `cache_dir` (NULL: no
+ * cache) when the same profile was compiled before; *ret is NULL when the
+ * config has none.
+ */
+int berth_seccomp_compile(const struct berth_config *cfg, const char *cache_dir,
+                          struct berth_seccomp_filter **ret, berth_error *err);
 
 /*
  * Connects to the notify listener while host paths still resolve; a no-op

@@ -5,13 +5,18 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <linux/filter.h>
+#include <linux/seccomp.h>
+#include <sys/mman.h>
 #include <sys/socket.h>
+#include <sys/syscall.h>
 #include <sys/un.h>
 #include <unistd.h>
 
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "basic/log.h"
+#include "runtime/seccomp-cache.h"
 #include "runtime/seccomp-filter.h"
 
 #ifndef SCMP_ACT_KILL_PROCESS
@@ -19,10 +24,13 @@
 #endif
 
 struct berth_seccomp_filter {
-        scmp_filter_ctx ctx;
+        scmp_filter_ctx ctx; /* only while compiling */
         const struct berth_seccomp *spec;
         bool notify;
         int listener; /* connected socket for SCMP_ACT_NOTIFY */
+        char *bpf;    /* the program: struct sock_filter[] */
+        size_t bpf_len;
+        unsigned int load_flags; /* SECCOMP_FILTER_FLAG_* */
 };
 
 static uint32_t to_action(enum berth_seccomp_action a, bool has_errno, uint32_t errno_ret)
@@ -86,23 +94,22 @@ static int add_arches(scmp_filter_ctx ctx, const struct berth_seccomp *s, berth_
         return 0;
 }
 
-static int set_flags(scmp_filter_ctx ctx, const struct berth_seccomp *s, berth_error *err)
+/* The config's flags as the seccomp(2) flags the program is loaded with. */
+static int load_flags(const struct berth_seccomp *s, unsigned int *ret, berth_error *err)
 {
+        *ret = 0;
         for (size_t i = 0; i < s->n_flags; i++) {
                 const char *f = s->flags[i];
-                int r = 0;
 
                 if (strcmp(f, "SECCOMP_FILTER_FLAG_TSYNC") == 0)
-                        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_TSYNC, 1);
+                        *ret |= SECCOMP_FILTER_FLAG_TSYNC;
                 else if (strcmp(f, "SECCOMP_FILTER_FLAG_LOG") == 0)
-                        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_LOG, 1);
+                        *ret |= SECCOMP_FILTER_FLAG_LOG;
                 else if (strcmp(f, "SECCOMP_FILTER_FLAG_SPEC_ALLOW") == 0)
-                        r = seccomp_attr_set(ctx, SCMP_FLTATR_CTL_SSB, 1);
+                        *ret |= SECCOMP_FILTER_FLAG_SPEC_ALLOW;
                 else
                         return berth_error_set(err, EINVAL, "linux.seccomp.flags: unsupported `%s`",
                                                f);
-                if (r < 0)
-                        return berth_error_sys(err, -r, "linux.seccomp.flags `%s`", f);
         }
         return 0;
 }
@@ -171,9 +178,6 @@ static int compile(struct berth_seccomp_filter *f, berth_error *err)
         r = add_arches(f->ctx, s, err);
         if (r < 0)
                 return r;
-        r = set_flags(f->ctx, s, err);
-        if (r < 0)
-                return r;
         for (size_t i = 0; i < s->n_syscalls; i++) {
                 const struct berth_seccomp_syscall *sc = &s->syscalls[i];
                 uint32_t action = to_action(sc->action, sc->has_errno_ret, sc->errno_ret);
@@ -191,8 +195,58 @@ static int compile(struct berth_seccomp_filter *f, berth_error *err)
         return 0;
 }
 
-int berth_seccomp_compile(const struct berth_config *cfg, struct berth_seccomp_filter **ret,
-                          berth_error *err)
+/* libseccomp's program for the filter, as raw struct sock_filter[]. */
+static int export_bpf(struct berth_seccomp_filter *f, berth_error *err)
+{
+        _cleanup_close_ int fd = memfd_create("seccomp-bpf", MFD_CLOEXEC);
+        int r;
+
+        if (fd < 0)
+                return berth_error_sys(err, errno, "linux.seccomp: memfd for the program");
+        r = seccomp_export_bpf(f->ctx, fd);
+        if (r < 0)
+                return berth_error_sys(err, -r, "linux.seccomp: export the program");
+        if (lseek(fd, 0, SEEK_SET) < 0 || berth_read_fd(fd, 8u << 20, &f->bpf, &f->bpf_len) < 0)
+                return berth_error_sys(err, errno, "linux.seccomp: read the program");
+        return 0;
+}
+
+static bool wants_notify(const struct berth_seccomp *s)
+{
+        for (size_t i = 0; i < s->n_syscalls; i++)
+                if (s->syscalls[i].action == BERTH_SCMP_ACT_NOTIFY)
+                        return true;
+        return false;
+}
+
+static int build(struct berth_seccomp_filter *f, const char *cache_dir, berth_error *err)
+{
+        _cleanup_free_ char *key = NULL;
+        int r;
+
+        r = load_flags(f->spec, &f->load_flags, err);
+        if (r < 0)
+                return r;
+        f->notify = wants_notify(f->spec);
+        if (f->notify)
+                f->load_flags |= SECCOMP_FILTER_FLAG_NEW_LISTENER;
+        key = cache_dir ? berth_seccomp_cache_key(f->spec) : NULL;
+        if (key && berth_seccomp_cache_get(cache_dir, key, &f->bpf, &f->bpf_len) > 0)
+                return 0;
+        r = compile(f, err);
+        if (r >= 0)
+                r = export_bpf(f, err);
+        seccomp_release(f->ctx);
+        f->ctx = NULL;
+        if (r < 0)
+                return r;
+        if (key)
+                berth_seccomp_cache_put(cache_dir, key, f->bpf, f->bpf_len);
+        return 0;
+}
+
+int berth_seccomp_compile(const struct berth_config *cfg, const char *cache_dir,
+                          struct berth_seccomp_filter **ret, berth_error *err)
 {
         struct berth_seccomp_filter *f;
         int r;
@@ -205,15 +259,16 @@ int berth_seccomp_compile(const struct berth_config *cfg, struct berth_seccomp_f
                 return berth_error_set(err, ENOMEM, "out of memory");
         f->spec = &cfg->linux.seccomp;
         f->listener = -1;
-        r = compile(f, err);
+        r = build(f, cache_dir, err);
         if (r < 0) {
                 berth_seccomp_filter_free(f);
                 return r;
         }
-        if (f->notify && !f->spec->listener_path)
-                return berth_seccomp_filter_free(f),
-                       berth_error_set(err, EINVAL,
+        if (f->notify && !f->spec->listener_path) {
+                berth_seccomp_filter_free(f);
+                return berth_error_set(err, EINVAL,
                                        "linux.seccomp: SCMP_ACT_NOTIFY needs listenerPath");
+        }
         *ret = f;
         return 0;
 }
@@ -261,20 +316,21 @@ static char *process_state(const struct berth_seccomp *s, const char *state_json
 
 int berth_seccomp_load(struct berth_seccomp_filter *f, const char *state_json, berth_error *err)
 {
+        struct sock_fprog prog;
         _cleanup_free_ char *msg = NULL;
         _cleanup_close_ int nfd = -1;
         int r;
 
         if (!f)
                 return 0;
-        r = seccomp_load(f->ctx);
+        prog.len = (unsigned short)(f->bpf_len / sizeof(struct sock_filter));
+        prog.filter = (struct sock_filter *)f->bpf;
+        r = (int)syscall(SYS_seccomp, SECCOMP_SET_MODE_FILTER, f->load_flags, &prog);
         if (r < 0)
-                return berth_error_sys(err, -r, "load seccomp filter");
+                return berth_error_sys(err, errno, "load seccomp filter");
         if (!f->notify)
                 return 0;
-        nfd = seccomp_notify_fd(f->ctx);
-        if (nfd < 0)
-                return berth_error_sys(err, -nfd, "seccomp notify fd");
+        nfd = r;
         msg = process_state(f->spec, state_json);
         if (!msg)
                 return berth_error_set(err, ENOMEM, "out of memory");
@@ -290,6 +346,7 @@ void berth_seccomp_filter_free(struct berth_seccomp_filter *f)
                 return;
         if (f->ctx)
                 seccomp_release(f->ctx);
+        free(f->bpf);
         if (f->listener >= 0)
                 close(f->listener);
         free(f);

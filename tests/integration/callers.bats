@@ -8,6 +8,20 @@
 
 load callers-helpers
 
+# podman 4.3 drops --runtime-flag root=... from some calls, so berth-runtime
+# also works under its default root; what it leaves there (the seccomp
+# program cache) goes with this file, unless the root was there before.
+setup_file() {
+	[ -e /run/berth-runtime ] && export CALLERS_HAD_DEFAULT_ROOT=1
+	return 0
+}
+
+teardown_file() {
+	[ -n "${CALLERS_HAD_DEFAULT_ROOT:-}" ] && return 0
+	rm -rf /run/berth-runtime/.seccomp-cache
+	rmdir /run/berth-runtime 2>/dev/null || true
+}
+
 setup() {
 	callers_setup
 }

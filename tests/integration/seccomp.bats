@@ -125,3 +125,30 @@ PY
 	assert_eq "$(jq -r .state.status "$got")" running "state.status"
 	[ "$(jq -r .pid "$got")" -gt 1 ] || fail "pid: $(jq -r .pid "$got")"
 }
+
+@test "seccomp: compiled programs are cached per profile, and a bad cache entry is only a miss" {
+	skip_unless_berth "the program cache is berth's"
+	requires_helper
+	local cache=$STATE_ROOT/.seccomp-cache
+	seccomp_profile "$ALLOW_BUT_MKDIR"
+	run_ctr /bin/berth-testhelper mkdir /tmp/a
+	assert_eq "$output" EPERM "first run (compiles)"
+	assert_eq "$(ls "$cache" | wc -l)" 1 "cache entries after one profile"
+	local entry
+	entry=$(ls "$cache")
+	run_ctr /bin/berth-testhelper mkdir /tmp/b
+	assert_eq "$output" EPERM "second run (from the cache)"
+	# A damaged entry must not load a wrong program: it is recompiled.
+	printf 'garbage' >"$cache/$entry"
+	run_ctr /bin/berth-testhelper mkdir /tmp/c
+	assert_eq "$output" EPERM "run after the entry was damaged"
+	head -c 8 "$cache/$entry" | grep -q berth || fail "damaged entry was not rewritten"
+	# Another profile is another entry; the first still applies as before.
+	seccomp_profile '{"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+		{"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}'
+	run_ctr /bin/berth-testhelper mkdir /tmp/d
+	assert_eq "$output" EACCES "second profile"
+	assert_eq "$(ls "$cache" | wc -l)" 2 "cache entries after two profiles"
+	# The cache is not a container.
+	[ -z "$(runtime list -q)" ] || fail "list shows: $(runtime list -q)"
+}

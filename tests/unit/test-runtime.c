@@ -202,7 +202,7 @@ static int compile_profile(const char *seccomp_json, berth_error *err)
                  seccomp_json);
         r = berth_config_parse(doc, strlen(doc), &c, err);
         if (r == 0)
-                r = berth_seccomp_compile(c, &f, err);
+                r = berth_seccomp_compile(c, NULL, &f, err);
         berth_seccomp_filter_free(f);
         berth_config_free(c);
         return r;
