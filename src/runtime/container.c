@@ -437,20 +437,9 @@ static void init_ctx_release(struct init_ctx *ctx)
         berth_seccomp_filter_free(ctx->seccomp);
 }
 
-/* Compiled seccomp programs live beside the containers: STATE_ROOT/.seccomp-cache. */
-static const char *seccomp_cache_dir(const char *state_dir, char *buf, size_t size)
-{
-        const char *slash = strrchr(state_dir, '/');
-
-        if (!slash || snprintf(buf, size, "%.*s/.seccomp-cache", (int)(slash - state_dir),
-                               state_dir) >= (int)size)
-                return NULL;
-        return buf;
-}
-
 /* What the init inherits: fifo, host procfs, console, compiled seccomp filter. */
-static int open_init_fds(struct init_ctx *ctx, const struct berth_create_opts *o,
-                         struct creation *c, berth_error *err)
+static int open_init_fds(const struct berth_runtime *rt, struct init_ctx *ctx,
+                         const struct berth_create_opts *o, struct creation *c, berth_error *err)
 {
         bool terminal = c->cfg->process->terminal;
         char cache[PATH_MAX];
@@ -475,12 +464,13 @@ static int open_init_fds(struct init_ctx *ctx, const struct berth_create_opts *o
                 c->console_peer = sv[0];
                 ctx->console_sock = sv[1];
         }
-        return berth_seccomp_compile(c->cfg, seccomp_cache_dir(c->state_dir, cache, sizeof(cache)),
-                                     &ctx->seccomp, err);
+        if (berth_runtime_seccomp_cache(rt, cache, sizeof(cache), err) < 0)
+                return berth_error_ret(err);
+        return berth_seccomp_compile(c->cfg, cache, &ctx->seccomp, err);
 }
 
-static int start_init(const struct berth_create_opts *o, bool run_mode, struct creation *c,
-                      berth_error *err)
+static int start_init(const struct berth_runtime *rt, const struct berth_create_opts *o,
+                      bool run_mode, struct creation *c, berth_error *err)
 {
         _cleanup_(init_ctx_release) struct init_ctx ctx;
         int r;
@@ -488,7 +478,7 @@ static int start_init(const struct berth_create_opts *o, bool run_mode, struct c
         init_ctx_setup(&ctx, o, c);
         ctx.run_mode = run_mode;
         ctx.lock_fd = c->lock_fd;
-        r = open_init_fds(&ctx, o, c, err);
+        r = open_init_fds(rt, &ctx, o, c, err);
         if (r < 0)
                 return r;
         return spawn_init(&ctx, c, err);
@@ -525,7 +515,7 @@ int do_create(const struct berth_runtime *rt, const struct berth_create_opts *o,
         if (r < 0)
                 return r;
 
-        r = start_init(o, run_mode, c, err);
+        r = start_init(rt, o, run_mode, c, err);
         if (r < 0)
                 return r;
         r = wait_created(o, c, err);

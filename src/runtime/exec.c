@@ -226,10 +226,9 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
         r = berth_state_config(rt, id, &cfg, err);
         if (r < 0)
                 return r;
-        if (snprintf(cache, sizeof(cache), "%s/.seccomp-cache", berth_runtime_state_root(rt)) >=
-            (int)sizeof(cache))
-                return berth_error_set(err, ENAMETOOLONG, "state root too long");
-        r = berth_seccomp_compile(cfg, cache, &filter, err);
+        r = berth_runtime_seccomp_cache(rt, cache, sizeof(cache), err);
+        if (r >= 0)
+                r = berth_seccomp_compile(cfg, cache, &filter, err);
         if (r >= 0)
                 r = berth_seccomp_connect_listener(filter, err);
         if (r < 0)

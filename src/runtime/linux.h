@@ -107,6 +107,9 @@ int berth_hooks_run(const struct berth_config *cfg, enum berth_hook_kind kind,
                     const char *state_json, berth_error *err);
 
 /* state.c */
+/* Where compiled seccomp programs are kept: STATE_ROOT/.seccomp-cache. */
+int berth_runtime_seccomp_cache(const struct berth_runtime *rt, char *buf, size_t size,
+                                berth_error *err);
 int berth_state_dir(const struct berth_runtime *rt, const char *id, char **ret, berth_error *err);
 int berth_state_save(const char *dir, const struct berth_state *s, berth_error *err);
 int berth_state_load(const struct berth_runtime *rt, const char *id, struct berth_state **ret,

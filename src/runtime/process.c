@@ -234,6 +234,9 @@ static int apply_cpu_affinity(const char *list, const char *field, berth_error *
  * itself (32, 33), which a caller built on glibc may leave ignored too; an
  * all-zero kernel sigaction is SIG_DFL on every architecture.
  */
+/* The kernel's sigset_t: glibc's _NSIG counts one past the last signal. */
+#define KERNEL_SIGSET_SIZE ((_NSIG - 1) / 8)
+
 static void reset_signals(void)
 {
         struct {
@@ -243,7 +246,7 @@ static void reset_signals(void)
 
         for (int sig = 1; sig < _NSIG; sig++)
                 if (sig != SIGKILL && sig != SIGSTOP)
-                        syscall(SYS_rt_sigaction, sig, &dfl, NULL, _NSIG / 8);
+                        syscall(SYS_rt_sigaction, sig, &dfl, NULL, KERNEL_SIGSET_SIZE);
         sigemptyset(&none);
         sigprocmask(SIG_SETMASK, &none, NULL);
 }

@@ -67,11 +67,13 @@ static void putf(struct buf *b, const char *fmt, ...)
         put(b, tmp);
 }
 
+/* Each string with its length in front, so no two lists read the same. */
 static void put_list(struct buf *b, const char *tag, char **v, size_t n)
 {
         put(b, tag);
+        putf(b, " %zu", n);
         for (size_t i = 0; i < n; i++) {
-                put(b, " ");
+                putf(b, " %zu:", strlen(v[i]));
                 put(b, v[i]);
         }
         put(b, "\n");

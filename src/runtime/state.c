@@ -47,6 +47,16 @@ const char *berth_runtime_state_root(const struct berth_runtime *rt)
         return "/run/berth-runtime";
 }
 
+int berth_runtime_seccomp_cache(const struct berth_runtime *rt, char *buf, size_t size,
+                                berth_error *err)
+{
+        const char *root = berth_runtime_state_root(rt);
+
+        if (snprintf(buf, size, "%s/.seccomp-cache", root) >= (int)size)
+                return berth_error_set(err, ENAMETOOLONG, "state root `%s`: path too long", root);
+        return 0;
+}
+
 int berth_validate_id(const char *id, berth_error *err)
 {
         size_t len = id ? strlen(id) : 0;

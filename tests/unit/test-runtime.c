@@ -17,6 +17,7 @@
 #include "basic/fd.h"
 #include "runtime/config.h"
 #include "runtime/runtime.h"
+#include "runtime/seccomp-cache.h"
 #include "runtime/seccomp-filter.h"
 #include "runtime/spec.h"
 
@@ -246,6 +247,58 @@ static void test_seccomp_compile(void **state)
         berth_error_release(&err);
 }
 
+static char *key_of(const char *seccomp_json)
+{
+        char doc[2048];
+        berth_error err = BERTH_ERROR_INIT;
+        struct berth_config *c = NULL;
+        char *key;
+
+        snprintf(doc, sizeof(doc), "{\"ociVersion\":\"1.2.0\",\"linux\":{\"seccomp\":%s}}",
+                 seccomp_json);
+        assert_int_equal(berth_config_parse(doc, strlen(doc), &c, &err), 0);
+        key = berth_seccomp_cache_key(&c->linux.seccomp);
+        berth_config_free(c);
+        assert_non_null(key);
+        return key;
+}
+
+/* A cached program must never serve another profile: keys differ wherever profiles do. */
+static void test_seccomp_cache_key(void **state)
+{
+        static const char *const profiles[] = {
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir unlink\"],"
+                "\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\","
+                "\"unlink\"],\"action\":\"SCMP_ACT_ERRNO\"}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"mkdir\","
+                "\"unlink\"],\"action\":\"SCMP_ACT_ERRNO\",\"errnoRet\":1}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],"
+                "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":9,"
+                "\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ALLOW\",\"syscalls\":[{\"names\":[\"kill\"],"
+                "\"action\":\"SCMP_ACT_ERRNO\",\"args\":[{\"index\":1,\"value\":15,"
+                "\"op\":\"SCMP_CMP_EQ\"}]}]}",
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\"}",
+                "{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"architectures\":[\"SCMP_ARCH_X86\"]}",
+        };
+        char *keys[sizeof(profiles) / sizeof(profiles[0])];
+        size_t n = sizeof(profiles) / sizeof(profiles[0]);
+
+        (void)state;
+        for (size_t i = 0; i < n; i++)
+                keys[i] = key_of(profiles[i]);
+        for (size_t i = 0; i < n; i++)
+                for (size_t j = i + 1; j < n; j++)
+                        assert_string_not_equal(keys[i], keys[j]);
+        /* and the same profile always gives the same key */
+        char *again = key_of(profiles[1]);
+        assert_string_equal(again, keys[1]);
+        free(again);
+        for (size_t i = 0; i < n; i++)
+                free(keys[i]);
+}
+
 int main(void)
 {
         const struct CMUnitTest tests[] = {
@@ -253,7 +306,7 @@ int main(void)
                 cmocka_unit_test(test_status_table),    cmocka_unit_test(test_default_spec_parses),
                 cmocka_unit_test(test_features),        cmocka_unit_test(test_parse_numbers),
                 cmocka_unit_test(test_proc_stat),       cmocka_unit_test(test_state_json),
-                cmocka_unit_test(test_seccomp_compile),
+                cmocka_unit_test(test_seccomp_compile), cmocka_unit_test(test_seccomp_cache_key),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
