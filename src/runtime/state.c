@@ -31,6 +31,12 @@ const char *berth_status_to_string(enum berth_status s)
         return (unsigned)s < _BERTH_STATUS_MAX ? status_names[s] : NULL;
 }
 
+/*
+ * Anyone but root: $XDG_RUNTIME_DIR/berth-runtime, or without the variable
+ * /run/user/UID/berth-runtime, where pam_systemd would have pointed it (as
+ * podman falls back). Creating the root there fails when it is not the
+ * user's; create says so.
+ */
 const char *berth_runtime_state_root(const struct berth_runtime *rt)
 {
         static char rootless[PATH_MAX];
@@ -44,7 +50,8 @@ const char *berth_runtime_state_root(const struct berth_runtime *rt)
         if (xdg && *xdg &&
             snprintf(rootless, sizeof(rootless), "%s/berth-runtime", xdg) < (int)sizeof(rootless))
                 return rootless;
-        return "/run/berth-runtime";
+        snprintf(rootless, sizeof(rootless), "/run/user/%u/berth-runtime", (unsigned)geteuid());
+        return rootless;
 }
 
 int berth_runtime_seccomp_cache(const struct berth_runtime *rt, char *buf, size_t size,
