@@ -513,14 +513,26 @@ static int parse_resource_lists(json_object *o, const char *path, struct berth_r
         return config_parse_kv_map(o, "unified", path, &rs->unified, &rs->n_unified, err);
 }
 
-static int parse_resources(json_object *lin, const char *path, struct berth_linux *l,
-                           berth_error *err)
+static int parse_resources_object(json_object *o, const char *path, struct berth_resources *rs,
+                                  berth_error *err)
 {
         static int (*const parts[])(json_object *, const char *, struct berth_resources *,
                                     berth_error *) = {
                 parse_resource_lists, parse_memory,  parse_cpu,  parse_pids,
                 parse_block_io,       parse_network, parse_rdma,
         };
+
+        for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
+                int r = parts[i](o, path, rs, err);
+                if (r < 0)
+                        return r;
+        }
+        return 0;
+}
+
+static int parse_resources(json_object *lin, const char *path, struct berth_linux *l,
+                           berth_error *err)
+{
         char rpath[BERTH_JSON_PATH_MAX];
         json_object *o = NULL;
         int r;
@@ -530,15 +542,10 @@ static int parse_resources(json_object *lin, const char *path, struct berth_linu
                 return r;
         l->has_resources = true;
         berth_json_path(rpath, sizeof(rpath), path, "resources");
-        for (size_t i = 0; i < ARRAY_SIZE(parts); i++) {
-                r = parts[i](o, rpath, &l->resources, err);
-                if (r < 0)
-                        return r;
-        }
-        return 0;
+        return parse_resources_object(o, rpath, &l->resources, err);
 }
 
-static void resources_release(struct berth_resources *rs)
+void berth_resources_release(struct berth_resources *rs)
 {
         struct berth_block_io_resources *b = &rs->block_io;
 
@@ -791,7 +798,7 @@ void config_linux_release(struct berth_linux *l)
         free(l->gid_mappings);
         config_array_free(l->devices, l->n_devices, sizeof(*l->devices), device_release);
         free(l->cgroups_path);
-        resources_release(&l->resources);
+        berth_resources_release(&l->resources);
         free(l->rootfs_propagation);
         strv_free(s->architectures);
         strv_free(s->flags);
@@ -804,4 +811,27 @@ void config_linux_release(struct berth_linux *l)
         free(l->mount_label);
         free(l->personality.domain);
         strv_free(l->personality.flags);
+}
+
+int berth_resources_parse(const char *data, size_t len, const char *what,
+                          struct berth_resources *ret, berth_error *err)
+{
+        struct berth_resources rs = { 0 };
+        json_object *o = NULL;
+        int r;
+
+        if (len > BERTH_CONFIG_MAX_SIZE)
+                return berth_error_set(err, E2BIG, "%s: larger than %u bytes", what,
+                                       BERTH_CONFIG_MAX_SIZE);
+        r = berth_json_parse_object(data, len, what, &o, err);
+        if (r < 0)
+                return r;
+        r = parse_resources_object(o, "", &rs, err);
+        json_object_put(o);
+        if (r < 0) {
+                berth_resources_release(&rs);
+                return berth_error_prefix(err, "%s", what);
+        }
+        *ret = rs;
+        return 0;
 }

@@ -437,6 +437,14 @@ int berth_config_load(const char *path, struct berth_config **ret, berth_error *
  */
 int berth_process_parse(const char *data, size_t len, struct berth_process **ret, berth_error *err);
 
+/*
+ * Parses a linux.resources object alone (`update --resources FILE`), with
+ * the same rules as in config.json. *ret is owned by the caller.
+ */
+int berth_resources_parse(const char *data, size_t len, const char *what,
+                          struct berth_resources *ret, berth_error *err);
+void berth_resources_release(struct berth_resources *rs);
+
 void berth_config_free(struct berth_config *c);
 void berth_process_free(struct berth_process *p);
 static inline void berth_config_freep(struct berth_config **c)

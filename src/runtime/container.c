@@ -44,6 +44,7 @@
 
 void creation_release(struct creation *c)
 {
+        berth_cgroup_free(c->cg);
         berth_config_free(c->cfg);
         free(c->bundle);
         free(c->rootfs);
@@ -60,7 +61,8 @@ void creation_release(struct creation *c)
 
 static int rm_state_dir(const char *dir)
 {
-        static const char *const files[] = { "exec.fifo", "state.json", "config.json" };
+        static const char *const files[] = { "exec.fifo", "state.json", "config.json",
+                                             "cgroup.json" };
         char path[PATH_MAX];
 
         for (size_t i = 0; i < ARRAY_SIZE(files); i++) {
@@ -88,6 +90,7 @@ int berth_container_reclaim_stale(const char *dir)
         if (faccessat(fd, "state.json", F_OK, 0) == 0)
                 return 0; /* finished while we looked */
         log_debug("removing `%s`, left by a create that did not finish", dir);
+        berth_cgroup_destroy_recorded(dir);
         return rm_state_dir(dir) < 0 ? -errno : 1;
 }
 
@@ -102,6 +105,12 @@ void creation_abort(struct creation *c)
                 while (waitpid(c->pid, NULL, 0) < 0 && errno == EINTR)
                         ;
                 c->pid = 0;
+        }
+        if (c->cg) {
+                berth_error e = BERTH_ERROR_INIT;
+                if (berth_cgroup_destroy(c->cg, c->state_dir, &e) < 0)
+                        log_warn("%s", berth_error_msg(&e));
+                berth_error_release(&e);
         }
         if (c->dir_created)
                 rm_state_dir(c->state_dir);
@@ -191,6 +200,11 @@ static int make_state_dir(const struct berth_runtime *rt, const char *id, struct
         int r;
 
         r = mkdir_p(root, 0711);
+        if (r < 0 && geteuid() != 0 && !(rt && rt->state_root) && !getenv("XDG_RUNTIME_DIR"))
+                return berth_error_set(err, -r,
+                                       "create state root `%s`: %s (XDG_RUNTIME_DIR is not set: "
+                                       "set it, or pass --root)",
+                                       root, strerror(-r));
         if (r < 0)
                 return berth_error_sys(err, -r, "create state root `%s`", root);
         r = berth_state_dir(rt, id, &c->state_dir, err);
@@ -231,14 +245,34 @@ static int open_host_proc(berth_error *err)
         return TAKE_FD(fd);
 }
 
-static pid_t clone_child(unsigned long flags, int *ret_pidfd)
+#ifndef CLONE_INTO_CGROUP
+#define CLONE_INTO_CGROUP 0x200000000ULL
+#endif
+
+/* cgroup_fd >= 0: born into that cgroup (v2); *ret_placed says whether it was. */
+static pid_t clone_child(unsigned long flags, int cgroup_fd, int *ret_pidfd, bool *ret_placed)
 {
         struct clone_args args = {
                 .flags = flags | CLONE_PIDFD,
                 .pidfd = (uint64_t)(uintptr_t)ret_pidfd,
                 .exit_signal = SIGCHLD,
         };
-        long pid = syscall(SYS_clone3, &args, sizeof(args));
+        long pid;
+
+        *ret_placed = false;
+        if (cgroup_fd >= 0) {
+                args.flags |= CLONE_INTO_CGROUP;
+                args.cgroup = (uint64_t)cgroup_fd;
+                pid = syscall(SYS_clone3, &args, sizeof(args));
+                if (pid >= 0) {
+                        *ret_placed = true;
+                        return (pid_t)pid;
+                }
+                /* Before 5.7, or a cgroup clone3 refuses: place by cgroup.procs instead. */
+                args.flags &= ~CLONE_INTO_CGROUP;
+                args.cgroup = 0;
+        }
+        pid = syscall(SYS_clone3, &args, sizeof(args));
 
         if (pid < 0 && (errno == ENOSYS || errno == E2BIG)) {
                 /* No clone3: unshare in a fork keeps the semantics, minus the pidfd. */
@@ -383,7 +417,8 @@ static int open_fifo(struct creation *c, berth_error *err)
 static int spawn_init(struct init_ctx *ctx, struct creation *c, berth_error *err)
 {
         unsigned long flags = berth_ns_clone_flags(c->cfg);
-        int sv[2], r;
+        int sv[2], cgfd, r;
+        bool placed;
 
         r = berth_ns_open_paths(c->cfg, ctx->ns_fds, err);
         if (r < 0)
@@ -400,26 +435,50 @@ static int spawn_init(struct init_ctx *ctx, struct creation *c, berth_error *err
         }
         if (socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sv) < 0)
                 return berth_error_sys(err, errno, "socketpair");
+        /*
+         * A new cgroup namespace takes its root from the cgroup the process
+         * is in when it is made: the init unshares it once placed.
+         */
+        if (c->cg && (flags & CLONE_NEWCGROUP)) {
+                flags &= ~(unsigned long)CLONE_NEWCGROUP;
+                ctx->unshare_cgroupns = true;
+        }
+        cgfd = berth_cgroup_clone_fd(c->cg);
         ctx->clone_flags = flags;
         ctx->sync_fd = sv[1];
+        /* The child clears it when clone3 placed it (it sees `placed` too). */
+        ctx->wait_placed = c->cg != NULL;
         c->sync_fd = sv[0];
-        c->pid = clone_child(flags, &c->pidfd);
+        c->pid = clone_child(flags, cgfd, &c->pidfd, &placed);
         if (c->pid < 0) {
                 close(sv[1]);
+                if (cgfd >= 0)
+                        close(cgfd);
                 c->pid = 0;
                 return berth_error_sys(err, errno, "clone container process");
         }
         if (c->pid == 0) {
                 close(sv[0]);
+                /* Born into the cgroup after all: no one will send a GO for it. */
+                if (placed)
+                        ctx->wait_placed = false;
                 berth_init_main(ctx);
         }
         close(sv[1]);
+        if (cgfd >= 0)
+                close(cgfd);
+        if (c->cg && !placed) {
+                r = berth_cgroup_enter(c->cg, c->pid, err);
+                if (r < 0)
+                        return r;
+        }
         if (flags & CLONE_NEWUSER) {
                 r = berth_ns_write_id_maps(c->pid, c->cfg, err);
                 if (r < 0)
                         return r;
-                sync_send(c->sync_fd, SYNC_GO, 0, NULL);
         }
+        if ((flags & CLONE_NEWUSER) || (c->cg && !placed))
+                sync_send(c->sync_fd, SYNC_GO, 0, NULL);
         return 0;
 }
 
@@ -435,6 +494,7 @@ static void init_ctx_release(struct init_ctx *ctx)
                 if (ctx->ns_fds[i] >= 0)
                         close(ctx->ns_fds[i]);
         berth_seccomp_filter_free(ctx->seccomp);
+        berth_idmap_release(ctx->idmap_fds, ctx->cfg->n_mounts);
 }
 
 /* What the init inherits: fifo, host procfs, console, compiled seccomp filter. */
@@ -464,6 +524,8 @@ static int open_init_fds(const struct berth_runtime *rt, struct init_ctx *ctx,
                 c->console_peer = sv[0];
                 ctx->console_sock = sv[1];
         }
+        if (berth_idmap_prepare(c->cfg, c->bundle, &ctx->idmap_fds, err) < 0)
+                return berth_error_ret(err);
         if (berth_runtime_seccomp_cache(rt, cache, sizeof(cache), err) < 0)
                 return berth_error_ret(err);
         return berth_seccomp_compile(c->cfg, cache, &ctx->seccomp, err);
@@ -512,6 +574,9 @@ int do_create(const struct berth_runtime *rt, const struct berth_create_opts *o,
         if (!cfg_src)
                 return berth_error_set(err, ENOMEM, "out of memory");
         r = make_state_dir(rt, o->id, c, cfg_src, err);
+        if (r < 0)
+                return r;
+        r = berth_cgroup_create(rt, c->cfg, o->id, c->state_dir, &c->cg, err);
         if (r < 0)
                 return r;
 

@@ -3,6 +3,7 @@
 
 /* Shared by container.c (create/start) and run.c (run). Internal. */
 
+#include "runtime/cgroup.h"
 #include "runtime/linux.h"
 
 struct creation {
@@ -16,6 +17,7 @@ struct creation {
         int console_peer; /* our end of the console socket when we proxy the pty */
         int lock_fd;      /* flock on the state dir until state.json is written */
         bool dir_created;
+        struct berth_cgroup *cg; /* NULL: no cgroup (manager "disabled") */
 };
 
 #define CREATION_INIT                                                                              \

@@ -141,11 +141,14 @@ static int exec_child_setup(const struct berth_exec_opts *o, struct berth_seccom
 
 _Noreturn static void exec_child(const struct berth_exec_opts *o,
                                  struct berth_seccomp_filter *filter, int fds[], int console,
-                                 int sync_fd)
+                                 int sync_fd, bool wait_placed)
 {
         berth_error err = BERTH_ERROR_INIT;
         char *path = NULL, **env = NULL;
 
+        /* In the container's cgroup before anything of the container is joined. */
+        if (wait_placed && sync_expect(sync_fd, SYNC_GO, &err) < 0)
+                _exit(255);
         if (exec_child_setup(o, filter, fds, console, &path, &env, &err) < 0) {
                 sync_send(sync_fd, SYNC_ERROR, err.code, berth_error_msg(&err));
                 _exit(255);
@@ -168,13 +171,23 @@ static int check_execable(const struct berth_runtime *rt, const char *id, struct
 }
 
 static int spawn(const struct berth_exec_opts *o, struct berth_seccomp_filter *filter,
-                 const struct berth_state *s, int fds[], int console, pid_t *ret_pid,
-                 berth_error *err)
+                 const struct berth_state *s, struct berth_cgroup *cg, int fds[], int console,
+                 pid_t *ret_pid, berth_error *err)
 {
         int sv[2], r;
         struct sync_msg m;
         pid_t pid;
 
+        /*
+         * Unprivileged, we hold no capability over the container's pid
+         * namespace until we are in its user namespace: join that first.
+         */
+        if (fds[BERTH_NS_USER] >= 0 && geteuid() != 0) {
+                if (setns(fds[BERTH_NS_USER], CLONE_NEWUSER) < 0)
+                        return berth_error_sys(err, errno, "join user namespace of `%s`", s->id);
+                close(fds[BERTH_NS_USER]);
+                fds[BERTH_NS_USER] = -1;
+        }
         /* pid and time namespaces take effect for the child we fork next. */
         for (int t = BERTH_NS_PID; t <= BERTH_NS_TIME; t += BERTH_NS_TIME - BERTH_NS_PID) {
                 if (fds[t] >= 0 &&
@@ -193,9 +206,19 @@ static int spawn(const struct berth_exec_opts *o, struct berth_seccomp_filter *f
         }
         if (pid == 0) {
                 close(sv[0]);
-                exec_child(o, filter, fds, console, sv[1]);
+                exec_child(o, filter, fds, console, sv[1], cg != NULL);
         }
         close(sv[1]);
+        if (cg) {
+                r = berth_cgroup_enter(cg, pid, err);
+                if (r < 0) {
+                        close(sv[0]);
+                        kill(pid, SIGKILL);
+                        waitpid(pid, NULL, 0);
+                        return r;
+                }
+                sync_send(sv[0], SYNC_GO, 0, NULL);
+        }
         r = sync_recv(sv[0], &m);
         close(sv[0]);
         *ret_pid = pid;
@@ -212,6 +235,8 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
         _cleanup_(berth_state_freep) struct berth_state *s = NULL;
         _cleanup_(berth_config_freep) struct berth_config *cfg = NULL;
         _cleanup_(berth_seccomp_filter_freep) struct berth_seccomp_filter *filter = NULL;
+        _cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
+        _cleanup_free_ char *dir = NULL;
         _cleanup_close_ int console = -1, peer = -1, master = -1;
         int fds[_BERTH_NS_MAX];
         char cache[PATH_MAX];
@@ -259,7 +284,16 @@ int berth_container_exec(const struct berth_runtime *rt, const char *id,
                 close_ns(fds);
                 return berth_error_set(err, ESRCH, "container not running");
         }
-        r = spawn(o, filter, s, fds, console, &pid, err);
+        r = berth_state_dir(rt, id, &dir, err);
+        if (r >= 0)
+                r = berth_cgroup_load(dir, &cg, err);
+        if (r < 0) {
+                close_ns(fds);
+                return r;
+        }
+        if (cg && cg->n_dirs == 0)
+                cg = (berth_cgroup_free(cg), NULL);
+        r = spawn(o, filter, s, cg, fds, console, &pid, err);
         close_ns(fds);
         if (r < 0)
                 return r;

@@ -207,13 +207,20 @@ static int init_setup(struct init_ctx *ctx, berth_error *err)
 {
         int slave = -1, r;
 
-        if (ctx->clone_flags & CLONE_NEWUSER) {
+        if ((ctx->clone_flags & CLONE_NEWUSER) || ctx->wait_placed) {
                 r = sync_expect(ctx->sync_fd, SYNC_GO, err);
                 if (r < 0)
                         return r;
-                if (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0)
-                        return berth_error_sys(err, errno, "become root in the user namespace");
         }
+        /* The id maps are written: no longer dumpable (see berth_init_main). */
+        if (ctx->clone_flags & CLONE_NEWUSER)
+                prctl(PR_SET_DUMPABLE, 0);
+        if ((ctx->clone_flags & CLONE_NEWUSER) &&
+            (setresgid(0, 0, 0) < 0 || setresuid(0, 0, 0) < 0))
+                return berth_error_sys(err, errno, "become root in the user namespace");
+        /* Only now, in its cgroup, so the namespace's root is the container's cgroup. */
+        if (ctx->unshare_cgroupns && unshare(CLONE_NEWCGROUP) < 0)
+                return berth_error_sys(err, errno, "unshare the cgroup namespace");
         ctx->userns = (ctx->clone_flags & CLONE_NEWUSER) || ctx->ns_fds[BERTH_NS_USER] >= 0;
         ctx->mntns = (ctx->clone_flags & CLONE_NEWNS) || ctx->ns_fds[BERTH_NS_MOUNT] >= 0;
         r = berth_ns_join(ctx->ns_fds, false, err);
@@ -271,7 +278,13 @@ _Noreturn void berth_init_main(struct init_ctx *ctx)
 
         /* Setup is killed with its parent; the death signal is cleared once created. */
         prctl(PR_SET_PDEATHSIG, SIGKILL);
-        prctl(PR_SET_DUMPABLE, 0);
+        /*
+         * In a new user namespace, dumpable until our id maps are written: an
+         * undumpable process's /proc/PID is root's, which an unprivileged
+         * parent (and newuidmap on its behalf) cannot write.
+         */
+        if (!(ctx->clone_flags & CLONE_NEWUSER))
+                prctl(PR_SET_DUMPABLE, 0);
         /* Our copy of the creator's lock would outlive it until execve. */
         if (ctx->lock_fd >= 0)
                 close(ctx->lock_fd);

@@ -90,6 +90,7 @@ int berth_container_destroy(const char *dir, const struct berth_config *cfg,
                         log_warn("poststop hook: %s", berth_error_msg(&e));
                 berth_error_release(&e);
         }
+        berth_cgroup_destroy_recorded(dir);
         r = berth_container_remove_state(dir);
         if (r < 0)
                 log_warn("remove `%s`: %s", dir, strerror(-r));
@@ -223,10 +224,26 @@ static int scan_pids(pid_t init, pid_t **ret, size_t *ret_n)
         return 0;
 }
 
+/* The container's processes: its cgroup's, or those in its pid namespace without one. */
+static int container_pids(const struct berth_runtime *rt, const struct berth_state *s,
+                          struct berth_cgroup **ret_cg, pid_t **ret, size_t *ret_n)
+{
+        _cleanup_free_ char *dir = NULL;
+        berth_error e = BERTH_ERROR_INIT;
+
+        *ret_cg = NULL;
+        if (berth_state_dir(rt, s->id, &dir, &e) == 0 && berth_cgroup_load(dir, ret_cg, &e) == 0 &&
+            *ret_cg && berth_cgroup_pids(*ret_cg, ret, ret_n) == 0)
+                return 0;
+        berth_error_release(&e);
+        return scan_pids(s->pid, ret, ret_n);
+}
+
 int berth_container_pids(const struct berth_runtime *rt, const char *id, pid_t **ret, size_t *ret_n,
                          berth_error *err)
 {
         _cleanup_(berth_state_freep) struct berth_state *s = NULL;
+        _cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
         int r = berth_state_load(rt, id, &s, err);
 
         *ret = NULL;
@@ -235,7 +252,7 @@ int berth_container_pids(const struct berth_runtime *rt, const char *id, pid_t *
                 return r;
         if (s->status == BERTH_STATUS_STOPPED)
                 return 0;
-        r = scan_pids(s->pid, ret, ret_n);
+        r = container_pids(rt, s, &cg, ret, ret_n);
         if (r < 0)
                 return berth_error_sys(err, -r, "list processes of `%s`", id);
         return 0;
@@ -263,6 +280,8 @@ int berth_container_kill(const struct berth_runtime *rt, const char *id, int sig
                          berth_error *err)
 {
         _cleanup_(berth_state_freep) struct berth_state *s = NULL;
+        _cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
+        _cleanup_free_ char *dir = NULL;
         _cleanup_free_ pid_t *pids = NULL;
         size_t n = 0;
         int r;
@@ -274,6 +293,16 @@ int berth_container_kill(const struct berth_runtime *rt, const char *id, int sig
                 return berth_error_set(err, ESRCH, "container not running");
         if (!all)
                 return signal_init(s, sig, err);
+        r = berth_state_dir(rt, id, &dir, err);
+        if (r < 0)
+                return r;
+        r = berth_cgroup_load(dir, &cg, err);
+        if (r < 0)
+                return r;
+        if (cg && cg->n_dirs) {
+                /* Frozen while signalled: nothing forks past it. */
+                return berth_cgroup_signal_all(cg, sig, err);
+        }
         r = scan_pids(s->pid, &pids, &n);
         if (r < 0)
                 return berth_error_sys(err, -r, "list processes of `%s`", id);

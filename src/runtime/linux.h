@@ -51,6 +51,8 @@ struct init_ctx {
         int hostproc_fd;  /* verified procfs of the host, O_PATH */
         int ns_fds[_BERTH_NS_MAX];
         unsigned long clone_flags; /* CLONE_NEW* the clone created */
+        bool wait_placed;          /* wait for SYNC_GO: the parent places us in cgroups */
+        bool unshare_cgroupns;     /* new cgroup namespace, made once placed */
         unsigned preserve_fds;
         bool no_pivot;
         bool no_new_keyring;
@@ -64,7 +66,8 @@ struct init_ctx {
         pid_t host_pid;                       /* our pid as the host sees it (for hook state) */
         bool userns;                          /* in a new or joined user namespace */
         bool mntns;                           /* in a new or joined mount namespace */
-        int lock_fd; /* the creator's state lock: the init drops its copy at once */
+        int lock_fd;    /* the creator's state lock: the init drops its copy at once */
+        int *idmap_fds; /* per mount: a detached idmapped tree, or -1; NULL when none */
 };
 
 /* init.c: the container's first process. Never returns. */
@@ -75,6 +78,12 @@ int berth_rootfs_prepare(struct init_ctx *ctx, int *ret_rootfd, berth_error *err
 int berth_rootfs_finish_paths(struct init_ctx *ctx, int rootfd, berth_error *err);
 int berth_rootfs_pivot(struct init_ctx *ctx, int rootfd, berth_error *err);
 int berth_rootfs_readonly(struct init_ctx *ctx, berth_error *err);
+
+/* idmap.c: idmapped bind mounts, made by the runtime before the clone. */
+int berth_idmap_prepare(const struct berth_config *cfg, const char *bundle, int **ret_fds,
+                        berth_error *err);
+void berth_idmap_release(int *fds, size_t n);
+int berth_idmap_move(int tree, int target, berth_error *err);
 
 /* devices.c */
 int berth_devices_create(struct init_ctx *ctx, int rootfd, bool bind_from_host, berth_error *err);

@@ -10,6 +10,7 @@
  * remounts and propagation changes act on the new mount, not the one below.
  */
 #include <errno.h>
+#include <sched.h>
 #include <fcntl.h>
 #include <limits.h>
 #include <linux/magic.h>
@@ -28,6 +29,7 @@
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "basic/path.h"
+#include "runtime/cgroup.h"
 #include "runtime/linux.h"
 
 #ifndef MOUNT_ATTR_RDONLY
@@ -139,6 +141,7 @@ static int mount_bind(struct init_ctx *ctx, int rootfd, const struct berth_mount
         char src[PATH_MAX], dst[64];
         _cleanup_close_ int target = -1;
         struct stat st;
+        size_t idx;
         int r;
 
         r = bind_source(ctx, m, src, sizeof(src), err);
@@ -153,7 +156,11 @@ static int mount_bind(struct init_ctx *ctx, int rootfd, const struct berth_mount
         if (target < 0)
                 return berth_error_prefix(err, "mount `%s`", m->destination);
         berth_fd_path(target, dst, sizeof(dst));
-        if (mount(src, dst, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
+        idx = (size_t)(m - ctx->cfg->mounts);
+        if (ctx->idmap_fds && idx < ctx->cfg->n_mounts && ctx->idmap_fds[idx] >= 0) {
+                if (berth_idmap_move(ctx->idmap_fds[idx], target, err) < 0)
+                        return berth_error_prefix(err, "mount `%s`", m->destination);
+        } else if (mount(src, dst, NULL, MS_BIND | (m->flags & MS_REC), NULL) < 0)
                 return berth_error_sys(err, errno, "mount `%s` on `%s`", src, m->destination);
         return mount_finish(rootfd, m, true, err);
 }
@@ -175,10 +182,60 @@ static int mount_at(int dirfd, const char *name, const char *src, const char *ty
         return 0;
 }
 
-/* One line of /proc/self/cgroup: "ID:controllers:path". */
-static int mount_v1_hierarchy(int dirfd, char *line, unsigned long flags, berth_error *err)
+/*
+ * Without a cgroup namespace of its own, a fresh cgroup mount would show
+ * the hierarchy from its root. Instead the container's own cgroup is bound
+ * from the host's mount of that hierarchy, as runc does, so that
+ * /sys/fs/cgroup/pids/pids.max is the container's.
+ */
+static int bind_own_cgroup(int dirfd, const char *name, const char *controllers, const char *cgpath,
+                           unsigned long flags, berth_error *err)
 {
-        char *ctrl = strchr(line, ':'), *end;
+        _cleanup_free_ struct cg_mount *mounts = NULL;
+        _cleanup_close_ int lower = -1, upper = -1;
+        const struct cg_mount *m = NULL;
+        char at[64], src[PATH_MAX];
+        size_t n = 0;
+        int r;
+
+        r = cg_read_mounts(&mounts, &n);
+        if (r < 0)
+                return berth_error_sys(err, -r, "read /proc/self/mountinfo");
+        for (size_t i = 0; i < n && !m; i++)
+                if (strcmp(mounts[i].controllers, controllers) == 0)
+                        m = &mounts[i];
+        if (!m)
+                return berth_error_set(err, ENOENT, "cgroup hierarchy `%s` is not mounted",
+                                       controllers[0] ? controllers : "cgroup2");
+        r = cg_dir_in(m, cgpath, src, sizeof(src));
+        if (r < 0)
+                return berth_error_sys(err, -r, "cgroup `%s`", cgpath);
+        if (mkdirat(dirfd, name, 0755) < 0 && errno != EEXIST)
+                return berth_error_sys(err, errno, "mkdir `%s`", name);
+        lower = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (lower < 0)
+                return berth_error_sys(err, errno, "open `%s`", name);
+        berth_fd_path(lower, at, sizeof(at));
+        if (mount(src, at, NULL, MS_BIND, NULL) < 0)
+                return berth_error_sys(err, errno, "bind cgroup `%s` on `%s`", src, name);
+        flags &= MS_RDONLY | MS_NOSUID | MS_NODEV | MS_NOEXEC;
+        if (!flags)
+                return 0;
+        /* Reopened: the old fd still names the directory under the new mount. */
+        upper = openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (upper < 0)
+                return berth_error_sys(err, errno, "open `%s`", name);
+        berth_fd_path(upper, at, sizeof(at));
+        if (mount(NULL, at, NULL, MS_BIND | MS_REMOUNT | flags, NULL) < 0)
+                return berth_error_sys(err, errno, "remount `%s`", name);
+        return 0;
+}
+
+/* One line of /proc/self/cgroup: "ID:controllers:path". */
+static int mount_v1_hierarchy(int dirfd, char *line, unsigned long flags, bool own_ns,
+                              berth_error *err)
+{
+        char *ctrl = strchr(line, ':'), *end, *name;
         char opts[256];
 
         if (!ctrl)
@@ -192,9 +249,42 @@ static int mount_v1_hierarchy(int dirfd, char *line, unsigned long flags, berth_
                 return 0; /* the hybrid layout's v2 tree: runc does not mount it either */
         if (strncmp(ctrl, "name=", 5) == 0) {
                 snprintf(opts, sizeof(opts), "none,%s", ctrl);
-                return mount_at(dirfd, ctrl + 5, "cgroup", "cgroup", flags, opts, err);
+                name = ctrl + 5;
+        } else {
+                snprintf(opts, sizeof(opts), "%s", ctrl);
+                name = ctrl;
         }
-        return mount_at(dirfd, ctrl, "cgroup", "cgroup", flags, ctrl, err);
+        if (!own_ns)
+                return bind_own_cgroup(dirfd, name, ctrl, end + 1, flags, err);
+        return mount_at(dirfd, name, "cgroup", "cgroup", flags, opts, err);
+}
+
+/* Whether the process has a cgroup namespace of its own (made or joined). */
+static bool own_cgroupns(const struct init_ctx *ctx)
+{
+        return (ctx->clone_flags & CLONE_NEWCGROUP) || ctx->unshare_cgroupns ||
+               ctx->ns_fds[BERTH_NS_CGROUP] >= 0;
+}
+
+/* The v2 line of /proc/self/cgroup: its path. */
+static int own_v2_path(char *buf, size_t size, berth_error *err)
+{
+        _cleanup_free_ char *data = NULL;
+        int r = berth_read_file_at(AT_FDCWD, "/proc/self/cgroup", 65536, &data, NULL, err);
+
+        if (r < 0)
+                return r;
+        for (char *line = data, *nl; line && *line; line = nl) {
+                nl = strchr(line, '\n');
+                if (nl)
+                        *nl++ = '\0';
+                if (strncmp(line, "0::", 3) == 0) {
+                        snprintf(buf, size, "%s", line + 3);
+                        return 0;
+                }
+        }
+        buf[0] = '\0';
+        return 0;
 }
 
 /*
@@ -217,6 +307,28 @@ static int mount_cgroup(struct init_ctx *ctx, int rootfd, const struct berth_mou
                 return berth_error_prefix(err, "mount `%s`", m->destination);
         berth_fd_path(target, path, sizeof(path));
         if (statfs("/sys/fs/cgroup", &sfs) == 0 && sfs.f_type == CGROUP2_SUPER_MAGIC) {
+                if (!own_cgroupns(ctx)) {
+                        _cleanup_close_ int parent = -1;
+                        _cleanup_free_ char *up = strdup(m->destination);
+                        char *slash = up ? strrchr(up, '/') : NULL;
+                        const char *name = slash ? slash + 1 : up;
+                        char own[PATH_MAX];
+                        if (!up)
+                                return berth_error_set(err, ENOMEM, "out of memory");
+                        if (slash)
+                                *slash = '\0';
+                        r = own_v2_path(own, sizeof(own), err);
+                        if (r < 0)
+                                return r;
+                        parent = berth_open_in_root(rootfd, slash && up[0] ? up : "/",
+                                                    O_PATH | O_DIRECTORY, 0, err);
+                        if (parent < 0)
+                                return parent;
+                        r = bind_own_cgroup(parent, name, "", own, 0, err);
+                        if (r < 0)
+                                return r;
+                        return mount_finish(rootfd, m, true, err);
+                }
                 if (mount("cgroup2", path, "cgroup2", flags, NULL) < 0)
                         return berth_error_sys(err, errno, "mount cgroup2 on `%s`", m->destination);
                 return mount_finish(rootfd, m, false, err);
@@ -234,7 +346,7 @@ static int mount_cgroup(struct init_ctx *ctx, int rootfd, const struct berth_mou
                 nl = strchr(line, '\n');
                 if (nl)
                         *nl++ = '\0';
-                r = mount_v1_hierarchy(dir, line, flags, err);
+                r = mount_v1_hierarchy(dir, line, flags, own_cgroupns(ctx), err);
                 if (r < 0)
                         return berth_error_prefix(err, "mount `%s`", m->destination);
         }

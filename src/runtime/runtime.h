@@ -129,6 +129,79 @@ int berth_exec_process_from_container(const struct berth_runtime *rt, const char
 int berth_container_exec(const struct berth_runtime *rt, const char *id,
                          const struct berth_exec_opts *o, int *ret_status, berth_error *err);
 
+/* ---- resources: update, pause/resume, stats and events ---- */
+
+/* Writes new limits to a running (or created, or paused) container's cgroup. */
+int berth_container_update(const struct berth_runtime *rt, const char *id,
+                           const struct berth_resources *res, berth_error *err);
+int berth_container_pause(const struct berth_runtime *rt, const char *id, berth_error *err);
+int berth_container_resume(const struct berth_runtime *rt, const char *id, berth_error *err);
+
+struct berth_stats_memory_entry {
+        uint64_t limit, usage, max, failcnt;
+};
+
+struct berth_stats_blkio_entry {
+        uint32_t major, minor;
+        const char *op; /* "Read", "Write", "Sync", "Async", "Discard", "Total" */
+        uint64_t value;
+};
+
+struct berth_stats_hugetlb {
+        char *page_size; /* "2MB" */
+        uint64_t usage, max, failcnt;
+};
+
+/* A container's cgroup statistics, in runc's `events --stats` terms (ns, bytes). */
+struct berth_stats {
+        struct {
+                uint64_t total, kernel, user;
+                uint64_t *percpu, *percpu_kernel, *percpu_user;
+                size_t n_percpu;
+                uint64_t periods, throttled_periods, throttled_time;
+        } cpu;
+        struct {
+                uint64_t cache;
+                struct berth_stats_memory_entry usage, swap, kernel, kernel_tcp;
+                bool has_swap, has_kernel, has_kernel_tcp;
+                bool use_hierarchy;
+                struct berth_kv *raw;
+                size_t n_raw;
+        } memory;
+        struct {
+                bool present;
+                uint32_t *cpus, *mems; /* "0-2,4" expanded */
+                size_t n_cpus, n_mems;
+                uint64_t cpu_exclusive, mem_exclusive, mem_hardwall, memory_migrate,
+                        memory_pressure, memory_spread_page, memory_spread_slab, sched_load_balance;
+                int64_t sched_relax_domain_level;
+        } cpuset;
+        struct {
+                uint64_t current, limit; /* limit 0: none */
+        } pids;
+        struct {
+                struct berth_stats_blkio_entry *service_bytes, *serviced;
+                size_t n_service_bytes, n_serviced;
+        } blkio;
+        struct berth_stats_hugetlb *hugetlb;
+        size_t n_hugetlb;
+};
+
+void berth_stats_release(struct berth_stats *st);
+int berth_container_stats(const struct berth_runtime *rt, const char *id, struct berth_stats *ret,
+                          berth_error *err);
+/* {"type":"stats","id":ID,"data":{...}} as runc prints it; caller frees. */
+int berth_stats_to_json(const char *id, const struct berth_stats *st, char **ret, berth_error *err);
+
+/*
+ * The event stream of `events`: a stats event every interval_ms (none when
+ * 0) and an {"type":"oom"} event for every OOM kill in the container, until
+ * the container stops or `emit` returns nonzero.
+ */
+int berth_container_events(const struct berth_runtime *rt, const char *id, unsigned interval_ms,
+                           int (*emit)(const char *json, void *userdata), void *userdata,
+                           berth_error *err);
+
 /* Signal names: "KILL", "SIGKILL", "9" -> 9. -EINVAL when unknown. */
 int berth_signal_from_string(const char *s);
 const char *berth_signal_to_string(int sig);

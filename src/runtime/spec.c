@@ -243,12 +243,12 @@ static json_object *linux_features(void)
         for (int c = 0; c <= berth_capability_last(); c++)
                 json_object_array_add(caps, json_object_new_string(berth_capability_to_string(c)));
         json_object_object_add(l, "capabilities", caps);
-        /* Resource limits come with the cgroup drivers (berth-runtime part 2). */
-        json_object_object_add(cg, "v1", json_object_new_boolean(0));
-        json_object_object_add(cg, "v2", json_object_new_boolean(0));
+        /* cgroupfs on v1 and v2; the systemd driver is not there yet. */
+        json_object_object_add(cg, "v1", json_object_new_boolean(1));
+        json_object_object_add(cg, "v2", json_object_new_boolean(1));
         json_object_object_add(cg, "systemd", json_object_new_boolean(0));
         json_object_object_add(cg, "systemdUser", json_object_new_boolean(0));
-        json_object_object_add(cg, "rdma", json_object_new_boolean(0));
+        json_object_object_add(cg, "rdma", json_object_new_boolean(1));
         json_object_object_add(l, "cgroup", cg);
         json_object_object_add(sc, "enabled", json_object_new_boolean(1));
         json_object_object_add(sc, "actions", STRINGS(seccomp_actions));
@@ -272,7 +272,7 @@ static json_object *linux_features(void)
         }
         {
                 json_object *me = json_object_new_object(), *idm = json_object_new_object();
-                json_object_object_add(idm, "enabled", json_object_new_boolean(0));
+                json_object_object_add(idm, "enabled", json_object_new_boolean(1));
                 json_object_object_add(me, "idmap", idm);
                 json_object_object_add(l, "mountExtensions", me);
         }

@@ -16,6 +16,7 @@
 #include "basic/cleanup.h"
 #include "basic/fd.h"
 #include "berth-config.h"
+#include "runtime/cgroup.h"
 #include "runtime/linux.h"
 
 #define STATE_MAX_SIZE (1u << 20)
@@ -229,6 +230,19 @@ static int state_from_object(json_object *o, struct berth_state *s)
         return 0;
 }
 
+/* Frozen by `pause`: the cgroup's freezer says so, not a file of ours. */
+static bool is_paused(const char *dir)
+{
+        _cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
+        berth_error e = BERTH_ERROR_INIT;
+        bool paused = false;
+
+        if (berth_cgroup_load(dir, &cg, &e) == 0 && cg && cg->n_dirs)
+                paused = berth_cgroup_is_frozen(cg) > 0;
+        berth_error_release(&e);
+        return paused;
+}
+
 enum berth_status berth_state_probe(const char *dir, pid_t pid, uint64_t start_time)
 {
         uint64_t now_start;
@@ -238,6 +252,8 @@ enum berth_status berth_state_probe(const char *dir, pid_t pid, uint64_t start_t
                 return BERTH_STATUS_STOPPED;
         if (now_start != start_time || state == 'Z' || state == 'X')
                 return BERTH_STATUS_STOPPED;
+        if (is_paused(dir))
+                return BERTH_STATUS_PAUSED;
         snprintf(path, sizeof(path), "%s/exec.fifo", dir);
         if (access(path, F_OK) == 0)
                 return BERTH_STATUS_CREATED;

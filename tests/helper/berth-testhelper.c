@@ -1180,6 +1180,34 @@ static int cmd_alloc(_unused_ int argc, char **argv)
         return 0;
 }
 
+static double seconds_of(struct timespec ts)
+{
+        return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+/*
+ * Spins for SECONDS of wall time and prints the CPU time it got and the
+ * wall time, in milliseconds: "cpu_ms wall_ms". Under a CPU quota the first
+ * stays near quota/period of the second.
+ */
+static int cmd_burn(_unused_ int argc, char **argv)
+{
+        struct timespec want, start, now, cpu;
+        volatile unsigned long spin = 0;
+
+        if (parse_seconds(argv[0], &want) < 0)
+                return bad_arg("seconds", argv[0]);
+        clock_gettime(CLOCK_MONOTONIC, &start);
+        do {
+                for (int i = 0; i < 100000; i++)
+                        spin++;
+                clock_gettime(CLOCK_MONOTONIC, &now);
+        } while (seconds_of(now) - seconds_of(start) < seconds_of(want));
+        clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &cpu);
+        printf("%.0f %.0f\n", seconds_of(cpu) * 1000, (seconds_of(now) - seconds_of(start)) * 1000);
+        return 0;
+}
+
 /* ---- files -------------------------------------------------------------------- */
 
 static int cmd_open(int argc, char **argv)
@@ -1496,6 +1524,7 @@ static const struct command commands[] = {
         { "fork-exec", "PATH [ARGS...]", 1, -1, cmd_fork_exec },
         { "spawn-sleepers", "N SECONDS", 2, 2, cmd_spawn_sleepers },
         { "alloc", "MB", 1, 1, cmd_alloc },
+        { "burn", "SECONDS", 1, 1, cmd_burn },
         { "echo", "[ARGS...]", 0, -1, cmd_echo },
         { "env", "NAME", 1, 1, cmd_env },
 };

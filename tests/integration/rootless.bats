@@ -178,6 +178,10 @@ squeeze() {
 	assert_eq "$(cat "$(ctr_out "$id")")" "$(printf '0\n0')" "id -u; id -g inside"
 	run rl_runtime list -q
 	assert_eq "$output" "$id" "list as $RL_USER"
+	# exec as the user: into the user namespace first, then the rest.
+	run rl_runtime exec "$id" /bin/sh -c 'id -u; cat /proc/self/uid_map'
+	assert_success
+	assert_eq "$(squeeze <<<"$output")" "$(printf '0\n0 %s 65536' "$RL_SUB")" "exec as $RL_USER"
 	run rl_runtime kill "$id" KILL
 	assert_success
 	retry 10 rl_status_is "$id" stopped || fail "still $(rl_status "$id") after kill"

@@ -270,6 +270,7 @@ static void test_assemble_empty(void **state)
         _cleanup_free_ struct bpf_insn *insns = assemble(NULL, 0, &count);
 
         (void)state;
+        assert_non_null(insns);
         /* mov r0, 1; exit */
         assert_int_equal(count, 2);
         check_requests(NULL, 0, reqs, ARRAY_SIZE(reqs));
@@ -291,6 +292,7 @@ static void test_assemble_oci_default(void **state)
                 assemble(oci_default, ARRAY_SIZE(oci_default), &count);
 
         (void)state;
+        assert_non_null(insns);
         /*
          * 6 to load the context; 11 for each of the nine rules with both
          * numbers (r0 = (r2 ^ 2) | (r4 ^ major) | (r5 ^ minor) in 8, a jump,
