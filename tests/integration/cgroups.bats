@@ -423,3 +423,31 @@ block_device() {
 			"$(sort "$(cg_dir "${f%%/*}" "$ref")/${f#*/}")" "$f (berth-runtime vs runc)"
 	done
 }
+
+@test "hugepage limits land where hugetlb lives (v1, the hybrid v2 tree, or v2)" {
+	local hdir
+	if cg_v2; then
+		grep -qw hugetlb /sys/fs/cgroup/cgroup.controllers || skip "no hugetlb controller"
+	elif [ ! -d /sys/fs/cgroup/hugetlb ] && ! grep -qw hugetlb /sys/fs/cgroup/unified/cgroup.controllers 2>/dev/null; then
+		skip "no hugetlb controller"
+	fi
+	[ -d /sys/kernel/mm/hugepages/hugepages-2048kB ] || skip "no 2MB huge pages"
+	set_cfg '.linux.resources.hugepageLimits = [{pageSize: "2MB", limit: 4194304}]'
+	id=$(new_id)
+	set_args /bin/sleep 1000
+	run_detached "$id"
+	if cg_v2; then
+		hdir=$(cg_dir unified "$id")
+		assert_eq "$(cat "$hdir/hugetlb.2MB.max")" 4194304 "hugetlb.2MB.max"
+	elif [ -d /sys/fs/cgroup/hugetlb ]; then
+		hdir=$(cg_dir hugetlb "$id")
+		assert_eq "$(cat "$hdir/hugetlb.2MB.limit_in_bytes")" 4194304 "hugetlb limit"
+	else
+		# Hybrid: the v2 tree carries hugetlb, below our own cgroup there.
+		own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+		hdir=/sys/fs/cgroup/unified${own%/}/$id
+		assert_eq "$(cat "$hdir/hugetlb.2MB.max")" 4194304 "hugetlb.2MB.max in the v2 tree"
+	fi
+	runtime delete --force "$id"
+	[ ! -e "$hdir" ] || fail "$hdir left after delete"
+}
