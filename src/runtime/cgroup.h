@@ -43,6 +43,12 @@ struct berth_cgroup {
         struct cgroup_dir *dirs;
         size_t n_dirs;
         bool rootless; /* missing permissions are warnings, not errors */
+        /* The systemd driver: the scope and its slice; NULL with cgroupfs. */
+        char *unit;
+        char *slice;
+        /* Between create and the first enter (systemd places after the clone). */
+        const struct berth_config *cfg;
+        char *state_dir;
 };
 
 struct cgroup_driver {
@@ -67,6 +73,18 @@ struct cgroup_driver {
 
 extern const struct cgroup_driver cgroup_v1_driver;
 extern const struct cgroup_driver cgroup_v2_driver;
+
+/*
+ * cgroup-systemd.c: the scope a container lives in under --systemd-cgroup.
+ * Once started, its directories are worked on by the cgroupfs driver of the
+ * host's layout.
+ */
+bool cg_systemd_running(void);
+int cg_systemd_resolve(const char *cgroups_path, const char *id, char **ret_slice, char **ret_unit,
+                       berth_error *err);
+int cg_systemd_start(struct berth_cgroup *cg, pid_t pid, const struct berth_resources *res,
+                     berth_error *err);
+int cg_systemd_stop(const struct berth_cgroup *cg, berth_error *err);
 
 /* ---- cgroup.c: the interface the runtime uses ---- */
 

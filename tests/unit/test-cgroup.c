@@ -79,6 +79,40 @@ static void test_resolve_path(void **state)
         }
 }
 
+static void test_systemd_resolve(void **state)
+{
+        static const char *const bad[] = { "a:b", "a:b:c:d", "/x/y:a:b", "s:p:", "s:p:x.slice" };
+        berth_error err = BERTH_ERROR_INIT;
+        char *slice = NULL, *unit = NULL;
+
+        (void)state;
+        assert_int_equal(cg_systemd_resolve(NULL, "ctr", &slice, &unit, &err), 0);
+        assert_string_equal(slice, "system.slice");
+        assert_string_equal(unit, "berth-ctr.scope");
+        free(slice);
+        free(unit);
+        assert_int_equal(cg_systemd_resolve("machine.slice:libpod:abc", "ctr", &slice, &unit, &err),
+                         0);
+        assert_string_equal(slice, "machine.slice");
+        assert_string_equal(unit, "libpod-abc.scope");
+        free(slice);
+        free(unit);
+        assert_int_equal(cg_systemd_resolve(":crio:abc", "ctr", &slice, &unit, &err), 0);
+        assert_string_equal(slice, "system.slice");
+        assert_string_equal(unit, "crio-abc.scope");
+        free(slice);
+        free(unit);
+        assert_int_equal(cg_systemd_resolve("user.slice::abc", "ctr", &slice, &unit, &err), 0);
+        assert_string_equal(unit, "abc.scope");
+        free(slice);
+        free(unit);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(cg_systemd_resolve(bad[i], "ctr", &slice, &unit, &err) < 0);
+                assert_non_null(strstr(berth_error_msg(&err), "cgroupsPath"));
+                berth_error_release(&err);
+        }
+}
+
 static void test_parse_list(void **state)
 {
         uint32_t *v = NULL;
@@ -202,8 +236,9 @@ int main(void)
 {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shares_to_weight), cmocka_unit_test(test_blkio_weight),
-                cmocka_unit_test(test_resolve_path),     cmocka_unit_test(test_parse_list),
-                cmocka_unit_test(test_resources_parse),  cmocka_unit_test(test_record),
+                cmocka_unit_test(test_resolve_path),     cmocka_unit_test(test_systemd_resolve),
+                cmocka_unit_test(test_parse_list),       cmocka_unit_test(test_resources_parse),
+                cmocka_unit_test(test_record),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
