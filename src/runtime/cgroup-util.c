@@ -397,9 +397,19 @@ int cg_dir_in(const struct cg_mount *m, const char *path, char *buf, size_t size
         int r;
 
         if (path[0] != '/') {
+                char *slash;
                 r = cg_own_path(m->controllers, &own);
                 if (r < 0)
                         return r;
+                /*
+                 * On v2, a systemd scope we run in (a login session's) holds
+                 * processes, so no child of it can have controllers: go
+                 * beside it, in its slice, as runc does.
+                 */
+                slash = strrchr(own, '/');
+                if (!m->controllers[0] && slash && slash != own && strlen(slash) > 6 &&
+                    strcmp(slash + strlen(slash) - 6, ".scope") == 0)
+                        *slash = '\0';
                 base = own;
         }
         /* A mount of a sub-tree (root != "/") shows paths below that root. */
