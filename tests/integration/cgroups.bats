@@ -14,8 +14,12 @@ cg_v2() {
 # ("" for v2), from /proc/self/cgroup. The runtime, started from here, has
 # the same; a container without cgroupsPath goes below it (runc's rule).
 own_cgroup() {
+	local own
 	if cg_v2; then
-		sed -n 's/^0:://p' /proc/self/cgroup
+		# A systemd .scope holds processes: the runtime goes to its slice.
+		own=$(sed -n 's/^0:://p' /proc/self/cgroup)
+		case $own in */*.scope) own=${own%/*} ;; esac
+		echo "$own"
 	else
 		awk -F: -v c="$1" '{ n = split($2, a, ","); for (i = 1; i <= n; i++) if (a[i] == c) print $3 }' /proc/self/cgroup
 	fi
