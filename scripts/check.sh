@@ -1,6 +1,8 @@
 #!/bin/bash
 # `make check`: build, unit tests (plain and under ASan+UBSan), a fuzz smoke
-# run, and the integration suites; ends with one line
+# run, the integration suites, and the cgroup suites again on pure cgroup v2
+# in a qemu VM (scripts/check-cgroup2.sh; CHECK_CGROUP2=0 skips it); ends
+# with one line
 #   check: N passed, N failed, N skipped
 # counting test cases (cmocka cases, fuzz targets, bats tests).
 set -u
@@ -62,10 +64,17 @@ run_unit() { # label-prefix, build dir
 }
 
 run_bats() { # label, bats files...
-        local label=$1 out rc p f s
+        local label=$1 out rc
         shift
         out=$(bats --tap "$@" 2>&1)
         rc=$?
+        count_tap "$label" "$rc" "$out"
+}
+
+# Counts a TAP stream's ok/skip/not ok lines; a failed run without any
+# "not ok" (a crash, a VM that never reported) is one failure.
+count_tap() { # label, exit status, TAP
+        local label=$1 rc=$2 out=$3 p f s
         p=$(printf '%s\n' "$out" | grep -c '^ok .*' || true)
         s=$(printf '%s\n' "$out" | grep -c '^ok .* # skip' || true)
         f=$(printf '%s\n' "$out" | grep -c '^not ok ' || true)
@@ -130,6 +139,19 @@ fi
 note "integration tests"
 if compgen -G "tests/integration/*.bats" >/dev/null; then
         run_bats integration tests/integration/*.bats
+fi
+
+# This host's cgroups are hybrid v1/v2; most users run pure v2, so the
+# cgroup suites run again in a qemu VM that boots a kernel with v2 only.
+# CHECK_CGROUP2=0 leaves it out of a quick local run.
+if [ "${CHECK_CGROUP2:-1}" = 1 ]; then
+        note "cgroup v2 suites in a VM (scripts/check-cgroup2.sh)"
+        out=$(scripts/check-cgroup2.sh "$BUILD" 2>"$LOG_DIR/cgroup2.err")
+        rc=$?
+        count_tap cgroup2-vm "$rc" "$out"
+        if [ "$rc" -ne 0 ]; then
+                tail -20 "$LOG_DIR/cgroup2.err"
+        fi
 fi
 
 echo
