@@ -28,6 +28,13 @@ bool config_streq(const char *a, const char *b);
 
 /* "<path>: out of memory" with ENOMEM; returns the negative code, as berth_error_set() does. */
 int config_oom(berth_error *err, const char *path);
+/*
+ * A whole JSON document: size limit, parse, `parse` on the top object, and
+ * errors prefixed with `what` (the file name, or "standard input").
+ */
+int config_parse_document(const char *data, size_t len, const char *what,
+                          int (*parse)(json_object *o, void *ret, berth_error *err), void *ret,
+                          berth_error *err);
 /* "<path>.<key>: <message>" with EINVAL. */
 int __attribute__((format(printf, 4, 5)))
 config_field_error(berth_error *err, const char *path, const char *key, const char *fmt, ...);

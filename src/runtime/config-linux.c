@@ -813,24 +813,20 @@ void config_linux_release(struct berth_linux *l)
         strv_free(l->personality.flags);
 }
 
+static int parse_resources_document(json_object *o, void *ret, berth_error *err)
+{
+        return parse_resources_object(o, "", ret, err);
+}
+
 int berth_resources_parse(const char *data, size_t len, const char *what,
                           struct berth_resources *ret, berth_error *err)
 {
         struct berth_resources rs = { 0 };
-        json_object *o = NULL;
-        int r;
+        int r = config_parse_document(data, len, what, parse_resources_document, &rs, err);
 
-        if (len > BERTH_CONFIG_MAX_SIZE)
-                return berth_error_set(err, E2BIG, "%s: larger than %u bytes", what,
-                                       BERTH_CONFIG_MAX_SIZE);
-        r = berth_json_parse_object(data, len, what, &o, err);
-        if (r < 0)
-                return r;
-        r = parse_resources_object(o, "", &rs, err);
-        json_object_put(o);
         if (r < 0) {
                 berth_resources_release(&rs);
-                return berth_error_prefix(err, "%s", what);
+                return r;
         }
         *ret = rs;
         return 0;

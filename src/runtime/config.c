@@ -965,10 +965,10 @@ static int parse_config_object(json_object *o, struct berth_config *c, berth_err
         return config_parse_linux(o, "", c, err);
 }
 
-static int config_parse(const char *data, size_t len, const char *what, struct berth_config **ret,
-                        berth_error *err)
+int config_parse_document(const char *data, size_t len, const char *what,
+                          int (*parse)(json_object *o, void *ret, berth_error *err), void *ret,
+                          berth_error *err)
 {
-        _cleanup_(berth_config_freep) struct berth_config *c = NULL;
         json_object *o = NULL;
         int r;
 
@@ -978,14 +978,27 @@ static int config_parse(const char *data, size_t len, const char *what, struct b
         r = berth_json_parse_object(data, len, what, &o, err);
         if (r < 0)
                 return r;
-        c = calloc(1, sizeof(*c));
-        if (!c)
-                r = config_oom(err, what);
-        else
-                r = parse_config_object(o, c, err);
+        r = parse(o, ret, err);
         json_object_put(o);
+        return r < 0 ? berth_error_prefix(err, "%s", what) : 0;
+}
+
+static int parse_config_document(json_object *o, void *ret, berth_error *err)
+{
+        return parse_config_object(o, ret, err);
+}
+
+static int config_parse(const char *data, size_t len, const char *what, struct berth_config **ret,
+                        berth_error *err)
+{
+        _cleanup_(berth_config_freep) struct berth_config *c = calloc(1, sizeof(*c));
+        int r;
+
+        if (!c)
+                return config_oom(err, what);
+        r = config_parse_document(data, len, what, parse_config_document, c, err);
         if (r < 0)
-                return berth_error_prefix(err, "%s", what);
+                return r;
         *ret = TAKE_PTR(c);
         return 0;
 }
@@ -1007,26 +1020,21 @@ int berth_config_load(const char *path, struct berth_config **ret, berth_error *
         return config_parse(data, len, path, ret, err);
 }
 
+static int parse_process_document(json_object *o, void *ret, berth_error *err)
+{
+        return parse_process_object(o, "", ret, err);
+}
+
 int berth_process_parse(const char *data, size_t len, struct berth_process **ret, berth_error *err)
 {
-        _cleanup_(berth_process_freep) struct berth_process *p = NULL;
-        json_object *o = NULL;
+        _cleanup_(berth_process_freep) struct berth_process *p = calloc(1, sizeof(*p));
         int r;
 
-        if (len > BERTH_CONFIG_MAX_SIZE)
-                return berth_error_set(err, E2BIG, "process.json: larger than %u bytes",
-                                       BERTH_CONFIG_MAX_SIZE);
-        r = berth_json_parse_object(data, len, "process.json", &o, err);
+        if (!p)
+                return config_oom(err, "process.json");
+        r = config_parse_document(data, len, "process.json", parse_process_document, p, err);
         if (r < 0)
                 return r;
-        p = calloc(1, sizeof(*p));
-        if (!p)
-                r = config_oom(err, "process.json");
-        else
-                r = parse_process_object(o, "", p, err);
-        json_object_put(o);
-        if (r < 0)
-                return berth_error_prefix(err, "process.json");
         *ret = TAKE_PTR(p);
         return 0;
 }
