@@ -4,6 +4,7 @@
  * process lists, signalling and removal. The drivers' shared helpers are in
  * cgroup-util.c.
  */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <json-c/json.h>
@@ -466,9 +467,33 @@ static void sleep_ms(long ms)
         nanosleep(&ts, NULL);
 }
 
-/* rmdir, killing what is still inside; waits up to ~2 s for it to go. */
-static int remove_dir(const char *dir)
+/*
+ * rmdir, with what is below it first: a container with a cgroup namespace
+ * may have made cgroups of its own (systemd in a container does). Kills
+ * what is still inside; waits up to ~2 s for it to go.
+ */
+static int remove_dir(const char *dir, int depth)
 {
+        _cleanup_closedir_ DIR *d = NULL;
+        struct dirent *de;
+
+        if (depth > 32)
+                return -ELOOP;
+        d = opendir(dir);
+        if (!d)
+                return errno == ENOENT ? 0 : -errno;
+        while ((de = readdir(d))) {
+                char sub[PATH_MAX];
+                int r;
+                if (de->d_type != DT_DIR || strcmp(de->d_name, ".") == 0 ||
+                    strcmp(de->d_name, "..") == 0)
+                        continue;
+                if (snprintf(sub, sizeof(sub), "%s/%s", dir, de->d_name) >= (int)sizeof(sub))
+                        return -ENAMETOOLONG;
+                r = remove_dir(sub, depth + 1);
+                if (r < 0)
+                        return r;
+        }
         for (int i = 0; i < 200; i++) {
                 _cleanup_free_ pid_t *pids = NULL;
                 size_t n = 0;
@@ -517,7 +542,7 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, const char *state_dir, berth_e
                 int r;
                 if (!cg->dirs[i].created)
                         continue;
-                r = remove_dir(cg->dirs[i].path);
+                r = remove_dir(cg->dirs[i].path, 0);
                 if (r < 0 && !first) {
                         first = r;
                         berth_error_sys(err, -r, "remove cgroup `%s`", cg->dirs[i].path);
@@ -530,16 +555,12 @@ int berth_cgroup_destroy(struct berth_cgroup *cg, const char *state_dir, berth_e
         return 0;
 }
 
-void berth_cgroup_destroy_recorded(const char *state_dir)
+int berth_cgroup_destroy_recorded(const char *state_dir, berth_error *err)
 {
         _cleanup_(berth_cgroup_freep) struct berth_cgroup *cg = NULL;
-        berth_error e = BERTH_ERROR_INIT;
+        int r = berth_cgroup_load(state_dir, &cg, err);
 
-        if (berth_cgroup_load(state_dir, &cg, &e) < 0 || !cg) {
-                berth_error_release(&e);
-                return;
-        }
-        if (berth_cgroup_destroy(cg, state_dir, &e) < 0)
-                log_warn("%s", berth_error_msg(&e));
-        berth_error_release(&e);
+        if (r < 0 || !cg)
+                return r;
+        return berth_cgroup_destroy(cg, state_dir, err);
 }

@@ -114,8 +114,11 @@ int berth_cgroup_signal_all(struct berth_cgroup *cg, int sig, berth_error *err);
  * record. Waits briefly for dying processes to leave.
  */
 int berth_cgroup_destroy(struct berth_cgroup *cg, const char *state_dir, berth_error *err);
-/* Removes the directories a record in state_dir names (delete of a half-made container). */
-void berth_cgroup_destroy_recorded(const char *state_dir);
+/*
+ * Removes the cgroup a record in state_dir names (0 when there is none);
+ * on failure the record stays, so that a later delete can try again.
+ */
+int berth_cgroup_destroy_recorded(const char *state_dir, berth_error *err);
 void berth_cgroup_free(struct berth_cgroup *cg);
 static inline void berth_cgroup_freep(struct berth_cgroup **cg)
 {

@@ -90,7 +90,15 @@ int berth_container_reclaim_stale(const char *dir)
         if (faccessat(fd, "state.json", F_OK, 0) == 0)
                 return 0; /* finished while we looked */
         log_debug("removing `%s`, left by a create that did not finish", dir);
-        berth_cgroup_destroy_recorded(dir);
+        {
+                berth_error e = BERTH_ERROR_INIT;
+                int r = berth_cgroup_destroy_recorded(dir, &e);
+                if (r < 0) {
+                        log_warn("%s", berth_error_msg(&e));
+                        berth_error_release(&e);
+                        return r;
+                }
+        }
         return rm_state_dir(dir) < 0 ? -errno : 1;
 }
 

@@ -39,6 +39,9 @@ int berth_container_remove_state(const char *dir);
  * when the container is real, -EBUSY while a create is under way.
  */
 int berth_container_reclaim_stale(const char *dir);
-/* Runs the poststop hooks (warnings only) and removes the state directory. */
+/*
+ * Removes the container's cgroup (failing, with the state kept, when it
+ * cannot), runs the poststop hooks (warnings only) and removes the state.
+ */
 int berth_container_destroy(const char *dir, const struct berth_config *cfg,
-                            const struct berth_state *s);
+                            const struct berth_state *s, berth_error *err);

@@ -75,11 +75,15 @@ const char *berth_signal_to_string(int sig)
 }
 
 int berth_container_destroy(const char *dir, const struct berth_config *cfg,
-                            const struct berth_state *s)
+                            const struct berth_state *s, berth_error *err)
 {
         berth_error e = BERTH_ERROR_INIT;
         int r;
 
+        /* The cgroup first: if it cannot go, the state stays for another delete. */
+        r = berth_cgroup_destroy_recorded(dir, err);
+        if (r < 0)
+                return berth_error_prefix(err, "delete `%s`", s->id);
         if (cfg && cfg->hooks[BERTH_HOOK_POSTSTOP].n_hooks > 0) {
                 _cleanup_free_ char *json = NULL;
                 struct berth_state copy = *s;
@@ -90,7 +94,6 @@ int berth_container_destroy(const char *dir, const struct berth_config *cfg,
                         log_warn("poststop hook: %s", berth_error_msg(&e));
                 berth_error_release(&e);
         }
-        berth_cgroup_destroy_recorded(dir);
         r = berth_container_remove_state(dir);
         if (r < 0)
                 log_warn("remove `%s`: %s", dir, strerror(-r));
@@ -141,8 +144,10 @@ int berth_container_run(const struct berth_runtime *rt, const struct berth_creat
                 *ret_status = berth_supervise(c.pid, master);
                 if (master >= 0)
                         close(master);
-                if (s)
-                        berth_container_destroy(c.state_dir, c.cfg, s);
+                if (s && berth_container_destroy(c.state_dir, c.cfg, s, err) < 0) {
+                        log_warn("%s", berth_error_msg(err));
+                        berth_error_release(err);
+                }
         }
         creation_release(&c);
         return 0;
@@ -369,5 +374,5 @@ int berth_container_delete(const struct berth_runtime *rt, const char *id, bool 
                 log_warn("delete `%s`: %s", id, berth_error_msg(&e));
                 berth_error_release(&e);
         }
-        return berth_container_destroy(dir, cfg, s);
+        return berth_container_destroy(dir, cfg, s, err);
 }

@@ -455,3 +455,22 @@ block_device() {
 	runtime delete --force "$id"
 	[ ! -e "$hdir" ] || fail "$hdir left after delete"
 }
+
+@test "delete removes cgroups the container made below its own" {
+	requires_helper
+	# A writable cgroup mount in a cgroup namespace: the container makes a
+	# child cgroup, as systemd in a container would.
+	set_cfg '(.mounts[] | select(.type == "cgroup") | .options) |= map(select(. != "ro"))'
+	if cg_v2; then
+		sub=/sys/fs/cgroup/made-inside
+	else
+		sub=/sys/fs/cgroup/pids/made-inside
+	fi
+	set_args /bin/sh -c "mkdir $sub && echo made && exec sleep 1000"
+	id=$(new_id)
+	run_detached "$id"
+	retry 10 grep -q made "$(ctr_out "$id")" || fail "the container could not make $sub: $(cat "$(ctr_err "$id")")"
+	[ -d "$(cg_dir pids "$id")/made-inside" ] || fail "no child cgroup on the host side"
+	runtime delete --force "$id"
+	[ ! -e "$(cg_dir pids "$id")" ] || fail "cgroup tree left after delete"
+}
