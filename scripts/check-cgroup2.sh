@@ -1,19 +1,28 @@
 #!/bin/bash
 # `make check-cgroup2`: runs bats suites inside a small qemu VM that boots
 # Debian's kernel on pure cgroup v2, because this host is hybrid (v1 with a v2
-# hierarchy holding only hugetlb) and most users are on pure v2.
+# hierarchy holding only hugetlb) and most users are on pure v2. The VM boots
+# twice: once with a plain init script as PID 1 for the cgroup suites, once
+# with systemd as PID 1 for the systemd cgroup driver's suite (this host
+# runs no systemd).
 #
 #   scripts/check-cgroup2.sh [BUILD_DIR]        (default: build)
 #
-# stdout is the plain TAP stream of `bats --tap` in the VM, so a caller can
-# count `ok`/`not ok` lines; everything else goes to stderr. The exit status
-# is bats' own, or 1 when the VM did not get through the tests (timeout,
-# crash, no markers), naming the console log.
+# stdout is one plain TAP stream: the `bats --tap` output of each boot, the
+# second's tests numbered on from the first's, under one plan. A caller can
+# count `ok`/`not ok` lines; everything else goes to stderr. A boot that did
+# not get through its tests (timeout, crash, no markers) adds a `not ok`
+# line saying so and names its console log. The exit status is 0 when every
+# boot's bats passed, else the first failing boot's bats status (1 for a
+# boot that did not finish).
 #
 # Environment:
-#   CGROUP2_TESTS    bats files to run, paths relative to the source tree
-#                    (default: tests/vm/*.bats, plus tests/integration/
-#                    cgroups.bats when it exists)
+#   CGROUP2_INIT     which boots: "plain", "systemd", or both (default "all")
+#   CGROUP2_TESTS    bats files for the plain boot, paths relative to the
+#                    source tree (default: tests/vm/*.bats, plus
+#                    tests/integration/cgroups.bats when it exists)
+#   CGROUP2_SYSTEMD_TESTS  bats files for the systemd boot (default:
+#                    tests/integration/systemd.bats)
 #   CGROUP2_BATS_ARGS  extra bats arguments, e.g. "--filter memory"
 #   CGROUP2_TIMEOUT  seconds for the whole VM run (1200)
 #   CGROUP2_MEM      VM memory in MiB (1024)
@@ -21,12 +30,14 @@
 #   CGROUP2_MODULES  kernel modules to load in the VM, with what they depend
 #                    on ("virtio_pci virtio_blk loop": the VM's disk, /dev/vda,
 #                    for io.* tests, and loop devices)
-#   CGROUP2_SCOPE    run the tests from this non-root cgroup (e.g.
-#                    /user.slice/session-1.scope) instead of the root
+#   CGROUP2_SCOPE    run the plain boot's tests from this non-root cgroup
+#                    (e.g. /user.slice/session-1.scope) instead of the root
 #   CGROUP2_CACHE    where the Debian kernel is kept (/var/cache/berth-vm
 #                    when writable, else ~/.cache/berth-vm)
 #   CGROUP2_KERNEL   boot this kernel image instead (no modules then)
 #   CGROUP2_VERBOSE  1: copy the VM console to stderr as it runs
+# The plain boot's logs and image are in BUILD_DIR/vm, the systemd boot's in
+# BUILD_DIR/vm/systemd (console.log, tap.log, qemu.log, initramfs.cpio).
 #   CGROUP2_APPEND   more kernel command line (e.g. "loglevel=7")
 #   CGROUP2_QEMU_ARGS  more qemu arguments, split at spaces
 # BERTH_TEST_TIMEOUT and BATS_TEST_TIMEOUT pass into the VM when set.
@@ -40,9 +51,6 @@ SRC=$PWD
 BUILD=${1:-build}
 BUILD=${BUILD%/}
 VM_DIR=$BUILD/vm
-CONSOLE_LOG=$VM_DIR/console.log
-TAP_LOG=$VM_DIR/tap.log
-INITRAMFS=$VM_DIR/initramfs.cpio
 
 TIMEOUT=${CGROUP2_TIMEOUT:-1200}
 MEM=${CGROUP2_MEM:-1024}
@@ -99,6 +107,13 @@ check_tools() {
                 die "missing: ${missing[*]} (run scripts/install-deps.sh all as root)"
         [ -x "$BUILD/src/cli/berth-runtime" ] ||
                 die "no $BUILD/src/cli/berth-runtime: build first (make build BUILD=$BUILD)"
+        if [ -n "${BOOT_DIR[systemd]:-}" ]; then
+                if [ ! -x /lib/systemd/systemd ] || ! type -P systemctl >/dev/null; then
+                        die "the systemd boot copies this host's systemd, and there is none (apt-get install systemd, or CGROUP2_INIT=plain)"
+                fi
+                [ -x "$BUILD/src/cli/berth-cgroup-systemd" ] ||
+                        die "no $BUILD/src/cli/berth-cgroup-systemd: build first (it needs libsystemd-dev)"
+        fi
 }
 
 # ---- the kernel -----------------------------------------------------------------
@@ -254,6 +269,7 @@ add_libs() {
         done | awk '/=> \// { print $3 } /^\t\// { print $1 }' | sort -u); do
                 install_file "$lib" "$lib"
         done
+        NEED_LIBS=()
 }
 
 # add_program NAME [DEST]: a host program at the same path in the image (or
@@ -317,7 +333,9 @@ add_module_closure() {
         echo "$dest" >>"$STAGE/etc/berth-vm/modules"
 }
 
-build_initramfs() {
+# build_stage: what both boots share, in $STAGE: busybox, the real tools,
+# bats, the runtime under test, the tests and kernel modules.
+build_stage() {
         local d p t rel
         STAGE=$(mktemp -d)
         mkdir -p "$STAGE"/{usr/bin,usr/sbin,usr/lib,usr/lib64,etc/berth-vm,proc,sys,dev,tmp,run,root,src}
@@ -363,7 +381,7 @@ build_initramfs() {
                 mkdir -p "$STAGE/src/$d"
                 cp -a "$d/." "$STAGE/src/$d/"
         done
-        for t in "${TESTS[@]}"; do
+        for t in "${TESTS[@]}" "${SYSTEMD_TESTS[@]}"; do
                 rel=${t#"$SRC"/}
                 mkdir -p "$STAGE/src/$(dirname "$rel")"
                 cp "$t" "$STAGE/src/$rel"
@@ -372,18 +390,18 @@ build_initramfs() {
         add_libs
         install_file scripts/vm/init /init
         chmod 755 "$STAGE/init"
-        cat >"$STAGE/etc/passwd" <<'EOF'
+        cat >"$STAGE/etc/passwd" <<'EOP'
 root:x:0:0:root:/root:/bin/bash
 daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin
 nobody:x:65534:65534:nobody:/nonexistent:/usr/sbin/nologin
-EOF
-        cat >"$STAGE/etc/group" <<'EOF'
+EOP
+        cat >"$STAGE/etc/group" <<'EOP'
 root:x:0:
 daemon:x:1:
 tty:x:5:
 users:x:100:
 nogroup:x:65534:
-EOF
+EOP
         : >"$STAGE/etc/berth-vm/modules"
         if [ -n "$MODULES" ] && { [ -z "$KERNEL_DIR" ] || [ ! -d "$KERNEL_DIR/modules/kernel" ]; }; then
                 say "note: $KERNEL_NAME comes without modules; not loading $MODULES"
@@ -393,30 +411,111 @@ EOF
                         add_module_closure "$p"
                 done
         fi
-        write_vm_env >"$STAGE/etc/berth-vm/env"
+}
 
-        # Not compressed: qemu loads the file as it is, and unpacking ~35 MB
-        # of gzip in the emulated CPU costs a second per boot.
-        (cd "$STAGE" && find . -print0 | busybox cpio -o -0 -H newc -R 0:0 2>/dev/null) >"$INITRAMFS.tmp"
-        mv "$INITRAMFS.tmp" "$INITRAMFS"
+# add_systemd: this host's systemd as the image's PID 1 (scripts/vm/init
+# execs it when the env says BERTH_VM_INIT=systemd), with two units of our
+# own and nothing else: no udev, journald, getty, networkd or D-Bus daemon.
+# berth-cgroup-systemd reaches systemd on /run/systemd/private.
+add_systemd() {
+        local u=$STAGE/etc/systemd/system
+        add_exe /lib/systemd/systemd /lib/systemd/systemd
+        add_program systemctl
+        add_exe "$BUILD/src/cli/berth-cgroup-systemd" /src/build/src/cli/berth-cgroup-systemd
+        add_libs
+        mkdir -p "$u"
+        install_file /etc/os-release /etc/os-release
+        echo berth-vm >"$STAGE/etc/hostname"
+        # Else systemd reports itself tainted (var-run-bad).
+        mkdir -p "$STAGE/var"
+        ln -s ../run "$STAGE/var/run"
+        # A machine id of its own: a missing or empty one is systemd's "first
+        # boot", which applies presets to every unit file it finds.
+        od -An -N16 -tx1 /dev/urandom | tr -d ' \n' >"$STAGE/etc/machine-id"
+        echo >>"$STAGE/etc/machine-id"
+        # No journald: systemd and the units log to the console (ttyS0).
+        cat >"$STAGE/etc/systemd/system.conf" <<'EOU'
+[Manager]
+LogTarget=console
+ShowStatus=no
+DefaultStandardOutput=tty
+DefaultStandardError=tty
+DefaultTimeoutStopSec=10s
+EOU
+        cat >"$u/berth-vm.target" <<'EOU'
+[Unit]
+Description=berth VM test run
+DefaultDependencies=no
+Wants=berth-vm-tests.service
+AllowIsolate=yes
+EOU
+        # The init script powers off itself (poweroff -f) once the TAP is
+        # out; the actions are for when it dies before that.
+        cat >"$u/berth-vm-tests.service" <<'EOU'
+[Unit]
+Description=bats in the berth VM (scripts/vm/init --systemd-tests)
+DefaultDependencies=no
+SuccessAction=poweroff-immediate
+FailureAction=poweroff-immediate
+
+[Service]
+Type=simple
+ExecStart=/init --systemd-tests
+StandardInput=null
+StandardOutput=tty
+StandardError=tty
+TTYPath=/dev/console
+EOU
+        ln -s berth-vm.target "$u/default.target"
+}
+
+# pack_initramfs FILE: $STAGE as a cpio archive. Not compressed: qemu loads
+# the file as it is, and unpacking ~35 MB of gzip in the emulated CPU costs
+# a second per boot.
+pack_initramfs() {
+        (cd "$STAGE" && find . -print0 | busybox cpio -o -0 -H newc -R 0:0 2>/dev/null) >"$1.tmp"
+        mv "$1.tmp" "$1"
+}
+
+# build_initramfs: one image per boot; the systemd one is the plain one
+# plus systemd and the driver's helper.
+build_initramfs() {
+        build_stage
+        if [ -n "${BOOT_DIR[plain]:-}" ]; then
+                write_vm_env plain "${TESTS[@]}" >"$STAGE/etc/berth-vm/env"
+                pack_initramfs "${BOOT_DIR[plain]}/initramfs.cpio"
+        fi
+        if [ -n "${BOOT_DIR[systemd]:-}" ]; then
+                add_systemd
+                write_vm_env systemd "${SYSTEMD_TESTS[@]}" >"$STAGE/etc/berth-vm/env"
+                pack_initramfs "${BOOT_DIR[systemd]}/initramfs.cpio"
+        fi
         rm -rf "$STAGE"
         STAGE=
 }
 
-# What /init sources: the tests, bats' arguments and the runtime under test.
+# write_vm_env BOOT TEST...: what /init sources: the tests, bats' arguments
+# and the runtime under test.
 write_vm_env() {
-        local t rel tests=() args=() v
-        for t in "${TESTS[@]}"; do
+        local boot=$1 t rel tests=() args=() v
+        shift
+        for t in "$@"; do
                 rel=${t#"$SRC"/}
                 tests+=("$rel")
         done
         read -r -a args <<<"${CGROUP2_BATS_ARGS:-}"
         echo "# written by scripts/check-cgroup2.sh"
+        # Read by stage 1 with grep -x: keep it a line of its own.
+        echo "BERTH_VM_INIT=$boot"
         printf 'BERTH_VM_TESTS=(%s)\n' "$(printf '%q ' "${tests[@]}")"
         printf 'BERTH_VM_BATS_ARGS=(%s)\n' "$(printf '%q ' "${args[@]}")"
         # Leave the VM a minute to boot and to print its END marker.
         printf 'BERTH_VM_TIMEOUT=%q\n' "$((TIMEOUT > 120 ? TIMEOUT - 60 : TIMEOUT * 3 / 4))"
-        printf 'BERTH_VM_SCOPE=%q\n' "${CGROUP2_SCOPE:-}"
+        if [ "$boot" = plain ]; then
+                printf 'BERTH_VM_SCOPE=%q\n' "${CGROUP2_SCOPE:-}"
+        else
+                echo "BERTH_CGROUP_SYSTEMD=/src/build/src/cli/berth-cgroup-systemd"
+        fi
         echo "BERTH_RUNTIME=/src/build/src/cli/berth-runtime"
         echo "BERTH_TESTHELPER=/src/build/tests/helper/berth-testhelper"
         echo "REF_RUNTIME=/usr/sbin/runc"
@@ -428,32 +527,65 @@ write_vm_env() {
 
 # ---- the tests to run -----------------------------------------------------------
 
-select_tests() {
+# Sets BOOTS (in order) and BOOT_DIR: each boot's image and logs.
+declare -A BOOT_DIR=()
+select_boots() {
+        case ${CGROUP2_INIT:-all} in
+        all) BOOTS=(plain systemd) ;;
+        plain | systemd) BOOTS=("$CGROUP2_INIT") ;;
+        *) die "CGROUP2_INIT=$CGROUP2_INIT: expected plain, systemd or all" ;;
+        esac
+        BOOT_DIR=([plain]=$VM_DIR [systemd]=$VM_DIR/systemd)
+        [[ " ${BOOTS[*]} " == *" plain "* ]] || unset 'BOOT_DIR[plain]'
+        [[ " ${BOOTS[*]} " == *" systemd "* ]] || unset 'BOOT_DIR[systemd]'
+        return 0
+}
+
+# resolve_tests VAR FILE...: the files as absolute paths in VAR, each checked.
+resolve_tests() {
+        local -n list=$1
         local t
-        TESTS=()
-        if [ -n "${CGROUP2_TESTS:-}" ]; then
-                read -r -a TESTS <<<"$CGROUP2_TESTS"
-        else
-                TESTS=(tests/vm/*.bats)
-                [ -f tests/integration/cgroups.bats ] && TESTS+=(tests/integration/cgroups.bats)
-        fi
-        for t in "${!TESTS[@]}"; do
-                [ -f "${TESTS[t]}" ] || die "no test file ${TESTS[t]}"
-                TESTS[t]=$(realpath "${TESTS[t]}")
-                case ${TESTS[t]} in
+        shift
+        list=("$@")
+        for t in "${!list[@]}"; do
+                [ -f "${list[t]}" ] || die "no test file ${list[t]}"
+                list[t]=$(realpath "${list[t]}")
+                case ${list[t]} in
                 "$SRC"/*) ;;
-                *) die "${TESTS[t]} is outside the source tree" ;;
+                *) die "${list[t]} is outside the source tree" ;;
                 esac
         done
 }
 
+select_tests() {
+        local files=()
+        TESTS=() SYSTEMD_TESTS=()
+        if [ -n "${BOOT_DIR[plain]:-}" ]; then
+                if [ -n "${CGROUP2_TESTS:-}" ]; then
+                        read -r -a files <<<"$CGROUP2_TESTS"
+                else
+                        files=(tests/vm/*.bats)
+                        [ -f tests/integration/cgroups.bats ] && files+=(tests/integration/cgroups.bats)
+                fi
+                resolve_tests TESTS "${files[@]}"
+        fi
+        if [ -n "${BOOT_DIR[systemd]:-}" ]; then
+                read -r -a files <<<"${CGROUP2_SYSTEMD_TESTS:-tests/integration/systemd.bats}"
+                resolve_tests SYSTEMD_TESTS "${files[@]}"
+        fi
+        return 0
+}
+
 # ---- boot -----------------------------------------------------------------------
 
+# run_vm DIR: boots DIR/initramfs.cpio; the console goes to DIR/console.log,
+# the TAP port to DIR/tap.log.
 run_vm() {
-        : >"$CONSOLE_LOG"
-        : >"$TAP_LOG"
+        local dir=$1
+        : >"$dir/console.log"
+        : >"$dir/tap.log"
         if [ "${CGROUP2_VERBOSE:-0}" = 1 ]; then
-                tail -n +1 -f "$CONSOLE_LOG" >&2 &
+                tail -n +1 -f "$dir/console.log" >&2 &
                 TAIL_PID=$!
         fi
         # -nodefaults: no NIC (no traffic can leave), no VGA, no CD-ROM.
@@ -461,18 +593,20 @@ run_vm() {
         # The one disk, /dev/vda, is a real block device for the io
         # controller's tests; qemu's null driver needs no file behind it
         # (reads return zeros, writes vanish).
-        # cgroup_no_v1=all keeps every controller on the unified hierarchy;
-        # panic=-1 plus -no-reboot turns a panic into qemu exiting.
+        # cgroup_no_v1=all keeps every controller on the unified hierarchy
+        # (systemd.unified_cgroup_hierarchy=1 says the same to systemd, in
+        # case its build defaults to another layout); panic=-1 plus
+        # -no-reboot turns a panic into qemu exiting.
         local extra=()
         read -r -a extra <<<"${CGROUP2_QEMU_ARGS:-}"
         qemu-system-x86_64 \
                 -accel tcg -machine pc -m "$MEM" -smp "$CPUS" "${extra[@]}" \
                 -nodefaults -no-user-config -display none -nic none -no-reboot \
-                -serial "file:$CONSOLE_LOG" -serial "file:$TAP_LOG" \
+                -serial "file:$dir/console.log" -serial "file:$dir/tap.log" \
                 -drive if=virtio,driver=null-co,size=256M,read-zeroes=on \
-                -kernel "$KERNEL" -initrd "$INITRAMFS" \
-                -append "console=ttyS0 cgroup_no_v1=all quiet panic=-1 rdinit=/init ${CGROUP2_APPEND:-}" \
-                </dev/null >"$VM_DIR/qemu.log" 2>&1 8>&- 9>&- &
+                -kernel "$KERNEL" -initrd "$dir/initramfs.cpio" \
+                -append "console=ttyS0 cgroup_no_v1=all systemd.unified_cgroup_hierarchy=1 quiet panic=-1 rdinit=/init ${CGROUP2_APPEND:-}" \
+                </dev/null >"$dir/qemu.log" 2>&1 8>&- 9>&- &
         QEMU_PID=$!
         # The deadline is kept here rather than by timeout(1), so that the
         # pid to stop on a signal is qemu's own.
@@ -496,57 +630,110 @@ run_vm() {
         return "$rc"
 }
 
-# Prints the TAP between the markers; returns bats' status, or 1 with a
-# message when the run did not reach its end.
+# report BOOT DIR QEMU_RC: writes the boot's TAP (between the markers) to
+# DIR/tap.out, and returns bats' status; when the boot did not reach its
+# end, says why on stderr, writes the reason to DIR/broken and returns 1.
 report() {
-        local qemu_rc=$1 tap status
-        tap=$(tr -d '\r' <"$TAP_LOG")
+        local boot=$1 dir=$2 qemu_rc=$3 tap status why=''
+        rm -f "$dir/broken"
+        : >"$dir/tap.out"
+        tap=$(tr -d '\r' <"$dir/tap.log")
         if ! grep -qxF '=== BERTH-VM TAP BEGIN ===' <<<"$tap"; then
-                [ "$qemu_rc" = 124 ] && say "the VM timed out after ${TIMEOUT}s before the tests began"
-                [ -s "$VM_DIR/qemu.log" ] && sed 's/^/qemu: /' "$VM_DIR/qemu.log" >&2
-                say "no TAP from the VM (qemu exit status $qemu_rc); the console log is $CONSOLE_LOG:"
-                tail -n 30 "$CONSOLE_LOG" | tr -d '\r' >&2
+                [ "$qemu_rc" = 124 ] && say "$boot: the VM timed out after ${TIMEOUT}s before the tests began"
+                [ -s "$dir/qemu.log" ] && sed 's/^/qemu: /' "$dir/qemu.log" >&2
+                say "$boot: no TAP from the VM (qemu exit status $qemu_rc); the console log is $dir/console.log:"
+                tail -n 30 "$dir/console.log" | tr -d '\r' >&2
+                echo "no TAP from the VM (qemu exit status $qemu_rc; console log $dir/console.log)" >"$dir/broken"
                 return 1
         fi
-        awk '/^=== BERTH-VM TAP BEGIN ===$/ { p = 1; next } /^=== BERTH-VM TAP END status=/ { exit } p' <<<"$tap"
+        awk '/^=== BERTH-VM TAP BEGIN ===$/ { p = 1; next } /^=== BERTH-VM TAP END status=/ { exit } p' <<<"$tap" >"$dir/tap.out"
         status=$(sed -n 's/^=== BERTH-VM TAP END status=\([0-9]*\) ===$/\1/p' <<<"$tap" | tail -1)
         if [ -z "$status" ]; then
                 if [ "$qemu_rc" = 124 ]; then
-                        say "the VM timed out after ${TIMEOUT}s mid-run; the console log is $CONSOLE_LOG"
+                        why="the VM timed out after ${TIMEOUT}s mid-run"
                 else
-                        say "the VM stopped mid-run (qemu exit status $qemu_rc); the console log is $CONSOLE_LOG:"
+                        why="the VM stopped mid-run (qemu exit status $qemu_rc)"
                 fi
-                tail -n 30 "$CONSOLE_LOG" | tr -d '\r' >&2
+                say "$boot: $why; the console log is $dir/console.log:"
+                tail -n 30 "$dir/console.log" | tr -d '\r' >&2
+                echo "$why (console log $dir/console.log)" >"$dir/broken"
                 return 1
         fi
-        [ "$status" = 124 ] && say "bats timed out inside the VM; the console log is $CONSOLE_LOG"
+        [ "$status" = 124 ] && say "$boot: bats timed out inside the VM; the console log is $dir/console.log"
         return "$status"
 }
 
+# emit_tap: every boot's TAP as one stream on stdout: one plan, the tests
+# numbered on across boots, and a `not ok` for a boot that broke off.
+emit_tap() {
+        local boot dir plan last total=0 off=0
+        local -A plans=()
+        for boot in "${BOOTS[@]}"; do
+                dir=${BOOT_DIR[$boot]}
+                plan=$(sed -n 's/^1\.\.\([0-9][0-9]*\)$/\1/p' "$dir/tap.out" | head -1)
+                last=$(grep -Ec '^(not )?ok [0-9]' "$dir/tap.out" || true)
+                [ -n "$plan" ] || plan=$last
+                [ -f "$dir/broken" ] && [ "$plan" -le "$last" ] && plan=$((last + 1))
+                plans[$boot]=$plan
+                total=$((total + plan))
+        done
+        echo "1..$total"
+        for boot in "${BOOTS[@]}"; do
+                dir=${BOOT_DIR[$boot]}
+                awk -v off="$off" '
+                        /^1\.\.[0-9]+$/ { next }
+                        /^ok [0-9]+/ { n = $2 + off; sub(/^ok [0-9]+/, "ok " n) }
+                        /^not ok [0-9]+/ { n = $3 + off; sub(/^not ok [0-9]+/, "not ok " n) }
+                        { print }' "$dir/tap.out"
+                if [ -f "$dir/broken" ]; then
+                        last=$(grep -Ec '^(not )?ok [0-9]' "$dir/tap.out" || true)
+                        echo "not ok $((off + last + 1)) $boot VM: $(cat "$dir/broken")"
+                fi
+                off=$((off + plans[$boot]))
+        done
+}
+
 main() {
-        local t0 t1 t2 qemu_rc=0 rc=0
+        local t0 t1 t2 boot dir qemu_rc rc=0 brc
+        select_boots
         check_tools
         mkdir -p "$VM_DIR"
         # One run at a time per build dir: they share the logs and image.
         exec 9>"$VM_DIR/.lock"
         flock -n 9 || die "another check-cgroup2 run is using $VM_DIR"
+        for boot in "${BOOTS[@]}"; do
+                mkdir -p "${BOOT_DIR[$boot]}"
+        done
         t0=$SECONDS
         select_tests
         resolve_kernel
         build_initramfs
         t1=$SECONDS
-        say "kernel $KERNEL_NAME; initramfs $(du -k "$INITRAMFS" | cut -f1) KiB; tests: ${TESTS[*]#"$SRC"/}"
-        run_vm || qemu_rc=$?
-        t2=$SECONDS
-        report "$qemu_rc" || rc=$?
-        say "prepared in $((t1 - t0))s, VM ran $((t2 - t1))s$(boot_time); bats status $rc"
+        say "kernel $KERNEL_NAME; prepared in $((t1 - t0))s"
+        for boot in "${BOOTS[@]}"; do
+                dir=${BOOT_DIR[$boot]}
+                if [ "$boot" = plain ]; then
+                        say "plain: initramfs $(du -k "$dir/initramfs.cpio" | cut -f1) KiB; tests: ${TESTS[*]#"$SRC"/}"
+                else
+                        say "systemd: initramfs $(du -k "$dir/initramfs.cpio" | cut -f1) KiB; tests: ${SYSTEMD_TESTS[*]#"$SRC"/}"
+                fi
+                t1=$SECONDS
+                qemu_rc=0 brc=0
+                run_vm "$dir" || qemu_rc=$?
+                t2=$SECONDS
+                report "$boot" "$dir" "$qemu_rc" || brc=$?
+                say "$boot: VM ran $((t2 - t1))s$(boot_time "$dir"); bats status $brc"
+                [ "$rc" != 0 ] || rc=$brc
+        done
+        emit_tap
         return "$rc"
 }
 
-# ", booted in Ns": when userspace started, from the init's log line.
+# boot_time DIR: ", booted in Ns": when userspace (under systemd: the test
+# service) started, from the init's log line.
 boot_time() {
         local s
-        s=$(tr -d '\r' <"$CONSOLE_LOG" | sed -n 's/.*userspace up at \([0-9.]*\)s.*/\1/p' | head -1)
+        s=$(tr -d '\r' <"$1/console.log" | sed -n 's/.*userspace up at \([0-9.]*\)s.*/\1/p' | head -1)
         [ -n "$s" ] && printf ', booted in %ss' "$s"
         return 0
 }

@@ -8,8 +8,10 @@ build="gcc make meson ninja-build pkg-config libjson-c-dev libseccomp-dev libcap
 fuzz="clang libclang-rt-14-dev"
 tests="libcmocka-dev bats jq python3 busybox-static procps iproute2 uidmap util-linux bsdutils runc crun podman containerd"
 # check-cgroup2 boots Debian's kernel (fetched with `apt-get download`, never
-# installed) under qemu, as this host's cgroups are not pure v2.
-vm="qemu-system-x86"
+# installed) under qemu, as this host's cgroups are not pure v2; its second
+# boot copies this host's systemd into the VM as PID 1, and tests the
+# systemd cgroup driver's helper, which needs libsystemd-dev to be built.
+vm="qemu-system-x86 systemd libsystemd-dev"
 bench="hyperfine time"
 
 want="$build"
