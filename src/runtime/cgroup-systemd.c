@@ -4,9 +4,11 @@
  * systemd makes (StartTransientUnit over D-Bus, with Delegate=yes), placed
  * in a slice named by cgroupsPath "slice:prefix:name". systemd needs the
  * process to exist to make a scope, so this driver places it after the
- * clone, while it waits; from then on the scope's directories are handled
- * like cgroupfs ones (limits written to its files, freezer, stats), and
- * delete stops the unit, which removes them.
+ * clone, while it waits, telling systemd the limits as unit properties
+ * (which it writes to the files again at a daemon-reload); from then on
+ * the scope's directories are handled like cgroupfs ones (limits written
+ * to its files, freezer, stats), and delete stops the unit, which removes
+ * them.
  *
  * The D-Bus calls are made by berth-cgroup-systemd (src/cli/systemd), a
  * small program linked with libsystemd: berth-runtime itself is static and
@@ -18,6 +20,7 @@
 #include <limits.h>
 #include <poll.h>
 #include <signal.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -174,37 +177,149 @@ static int dirs_of(struct berth_cgroup *cg, pid_t pid, berth_error *err)
         return 0;
 }
 
+/* The unit properties berth-cgroup-systemd sets on a scope, as "NAME=VALUE". */
+struct props {
+        char *v[24];
+        size_t n;
+};
+
+static void props_release(struct props *p)
+{
+        for (size_t i = 0; i < p->n; i++)
+                free(p->v[i]);
+        p->n = 0;
+}
+
+static int add(struct props *p, const char *name, const char *fmt, ...)
+        __attribute__((format(printf, 3, 4)));
+
+static int add(struct props *p, const char *name, const char *fmt, ...)
+{
+        _cleanup_free_ char *value = NULL;
+        va_list ap;
+        int r;
+
+        if (p->n == sizeof(p->v) / sizeof(p->v[0]))
+                return -E2BIG;
+        va_start(ap, fmt);
+        r = vasprintf(&value, fmt, ap);
+        va_end(ap);
+        if (r < 0) {
+                value = NULL; /* undefined after a failure */
+                return -ENOMEM;
+        }
+        if (asprintf(&p->v[p->n], "%s=%s", name, value) < 0)
+                return -ENOMEM;
+        p->n++;
+        return 0;
+}
+
+/* A limit in OCI terms (negative: none) as systemd's value. */
+static int add_max(struct props *p, const char *name, int64_t v)
+{
+        return v < 0 ? add(p, name, "infinity") : add(p, name, "%lld", (long long)v);
+}
+
+/* unified keys that are systemd properties, values "max" or a number. */
+static int add_unified(struct props *p, const struct berth_kv *kv)
+{
+        static const struct {
+                const char *key, *name;
+        } map[] = {
+                { "memory.min", "MemoryMin" },          { "memory.low", "MemoryLow" },
+                { "memory.high", "MemoryHigh" },        { "memory.max", "MemoryMax" },
+                { "memory.swap.max", "MemorySwapMax" }, { "pids.max", "TasksMax" },
+                { "cpu.weight", "CPUWeight" },
+        };
+        char v[32];
+        uint64_t n;
+
+        for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++) {
+                if (strcmp(kv->key, map[i].key) != 0)
+                        continue;
+                /* As the kernel reads the file: surrounding blanks do not count. */
+                snprintf(v, sizeof(v), "%s", kv->value + strspn(kv->value, " \t\n"));
+                v[strcspn(v, " \t\n")] = '\0';
+                if (strcmp(v, "max") == 0)
+                        return add(p, map[i].name, "infinity");
+                if (berth_parse_u64(v, &n) == 0)
+                        return add(p, map[i].name, "%llu", (unsigned long long)n);
+                return 0; /* not a value systemd takes: the file's write reports it */
+        }
+        return 0;
+}
+
+/*
+ * What systemd must know of the limits: at every daemon-reload it writes a
+ * scope's cgroup attributes again, its defaults for those it was not told
+ * (memory.low 0, memory.swap.max max, cpu.max's period 100 ms, ...), so a
+ * limit written only to the files would be undone. The same conversions as
+ * the cgroupfs drivers make; v1 systemd has fewer of them.
+ */
+static int scope_props(const struct berth_resources *res, bool v2, struct props *p)
+{
+        const struct berth_memory_resources *m = &res->memory;
+        const struct berth_cpu_resources *c = &res->cpu;
+        int r = 0;
+
+        if (res->has_memory && m->has_limit && m->limit > 0)
+                r = add_max(p, v2 ? "MemoryMax" : "MemoryLimit", m->limit);
+        if (r >= 0 && v2 && res->has_memory && m->has_reservation && m->reservation != 0)
+                r = add_max(p, "MemoryLow", m->reservation);
+        /* OCI's swap is memory+swap, MemorySwapMax the swap alone. */
+        if (r >= 0 && v2 && res->has_memory && m->has_swap && m->swap > 0 && m->has_limit &&
+            m->limit > 0 && m->swap >= m->limit)
+                r = add_max(p, "MemorySwapMax", m->swap - m->limit);
+        /* Without TasksMax a scope gets systemd's DefaultTasksMax, not "max". */
+        if (r >= 0 && res->has_pids_limit && res->pids_limit != 0)
+                r = add_max(p, "TasksMax", res->pids_limit);
+        if (r >= 0 && res->has_cpu && c->has_shares && c->shares)
+                r = v2 ? add(p, "CPUWeight", "%llu",
+                             (unsigned long long)cg_cpu_shares_to_weight(c->shares))
+                       : add(p, "CPUShares", "%llu", (unsigned long long)c->shares);
+        if (r >= 0 && res->has_cpu && c->has_quota && c->quota > 0) {
+                uint64_t period = c->has_period && c->period ? c->period : 100000;
+                /* Rounded up: systemd's quota is per_sec * period / 10^6, rounded down. */
+                uint64_t per_sec = ((uint64_t)c->quota * 1000000 + period - 1) / period;
+                r = add(p, "CPUQuotaPerSecUSec", "%llu", (unsigned long long)per_sec);
+                if (r >= 0)
+                        r = add(p, "CPUQuotaPeriodUSec", "%llu", (unsigned long long)period);
+        }
+        if (r >= 0 && v2 && res->has_cpu && c->cpus && *c->cpus)
+                r = add(p, "AllowedCPUs", "%s", c->cpus);
+        if (r >= 0 && v2 && res->has_cpu && c->mems && *c->mems)
+                r = add(p, "AllowedMemoryNodes", "%s", c->mems);
+        if (r >= 0 && v2 && res->has_block_io && res->block_io.has_weight && res->block_io.weight)
+                r = add(p, "IOWeight", "%llu",
+                        (unsigned long long)cg_blkio_weight_to_io_weight(res->block_io.weight));
+        for (size_t i = 0; r >= 0 && v2 && i < res->n_unified; i++)
+                r = add_unified(p, &res->unified[i]);
+        return r;
+}
+
 int cg_systemd_start(struct berth_cgroup *cg, pid_t pid, const struct berth_resources *res,
                      berth_error *err)
 {
-        bool v2 = cg->driver == &cgroup_v2_driver;
-        char pidbuf[16], props[4][64];
-        char *argv[10];
-        int n = 0, k = 0;
+        _cleanup_(props_release) struct props p = { 0 };
+        char pidbuf[16];
+        char *argv[6 + sizeof(p.v) / sizeof(p.v[0])];
+        size_t n = 0;
+        int r;
 
         snprintf(pidbuf, sizeof(pidbuf), "%d", (int)pid);
+        if (res) {
+                r = scope_props(res, cg->driver == &cgroup_v2_driver, &p);
+                if (r < 0)
+                        return berth_error_sys(err, -r, "cgroup manager systemd: properties of %s",
+                                               cg->unit);
+        }
         argv[n++] = (char *)HELPER;
         argv[n++] = (char *)"start";
         argv[n++] = cg->slice;
         argv[n++] = cg->unit;
         argv[n++] = pidbuf;
-        /* What systemd would otherwise put back on the scope at a daemon-reload. */
-        if (res && res->has_memory && res->memory.has_limit && res->memory.limit > 0)
-                snprintf(props[k++], sizeof(props[0]), "%s=%lld", v2 ? "MemoryMax" : "MemoryLimit",
-                         (long long)res->memory.limit);
-        if (res && res->has_pids_limit && res->pids_limit > 0)
-                snprintf(props[k++], sizeof(props[0]), "TasksMax=%lld", (long long)res->pids_limit);
-        if (res && res->has_cpu && res->cpu.has_shares && res->cpu.shares)
-                snprintf(props[k++], sizeof(props[0]), "%s=%llu", v2 ? "CPUWeight" : "CPUShares",
-                         (unsigned long long)(v2 ? cg_cpu_shares_to_weight(res->cpu.shares)
-                                                 : res->cpu.shares));
-        if (res && res->has_cpu && res->cpu.has_quota && res->cpu.quota > 0) {
-                uint64_t period = res->cpu.has_period && res->cpu.period ? res->cpu.period : 100000;
-                snprintf(props[k++], sizeof(props[0]), "CPUQuotaPerSecUSec=%llu",
-                         (unsigned long long)((uint64_t)res->cpu.quota * 1000000 / period));
-        }
-        for (int i = 0; i < k; i++)
-                argv[n++] = props[i];
+        for (size_t i = 0; i < p.n; i++)
+                argv[n++] = p.v[i];
         argv[n] = NULL;
         if (run_helper(argv, err) < 0)
                 return -1;
