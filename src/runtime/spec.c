@@ -243,10 +243,10 @@ static json_object *linux_features(void)
         for (int c = 0; c <= berth_capability_last(); c++)
                 json_object_array_add(caps, json_object_new_string(berth_capability_to_string(c)));
         json_object_object_add(l, "capabilities", caps);
-        /* cgroupfs on v1 and v2; the systemd driver is not there yet. */
+        /* cgroupfs on v1 and v2; systemd's system instance (not a user's). */
         json_object_object_add(cg, "v1", json_object_new_boolean(1));
         json_object_object_add(cg, "v2", json_object_new_boolean(1));
-        json_object_object_add(cg, "systemd", json_object_new_boolean(0));
+        json_object_object_add(cg, "systemd", json_object_new_boolean(1));
         json_object_object_add(cg, "systemdUser", json_object_new_boolean(0));
         json_object_object_add(cg, "rdma", json_object_new_boolean(1));
         json_object_object_add(l, "cgroup", cg);
