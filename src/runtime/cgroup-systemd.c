@@ -326,6 +326,45 @@ int cg_systemd_start(struct berth_cgroup *cg, pid_t pid, const struct berth_reso
         return dirs_of(cg, pid, err);
 }
 
+int cg_systemd_set(const struct berth_cgroup *cg, const struct berth_resources *res,
+                   berth_error *err)
+{
+        _cleanup_(props_release) struct props p = { 0 };
+        char *argv[4 + sizeof(p.v) / sizeof(p.v[0])];
+        bool v2 = cg->driver == &cgroup_v2_driver;
+        struct berth_resources given = *res;
+        size_t n = 0;
+        int r;
+
+        /* A quota alone keeps the scope's period, as the files keep it. */
+        if (given.has_cpu && given.cpu.has_quota && !(given.cpu.has_period && given.cpu.period)) {
+                const char *d = cg_dir_of(cg, v2 ? "" : "cpu");
+                _cleanup_free_ char *cur = NULL;
+                uint64_t period = 0;
+                if (d && v2 && cg_read(d, "cpu.max", &cur) == 0 && strchr(cur, ' '))
+                        berth_parse_u64(strchr(cur, ' ') + 1, &period);
+                else if (d && !v2)
+                        cg_read_u64(d, "cpu.cfs_period_us", &period);
+                if (period) {
+                        given.cpu.has_period = true;
+                        given.cpu.period = period;
+                }
+        }
+        r = scope_props(&given, v2, &p);
+        if (r < 0)
+                return berth_error_sys(err, -r, "cgroup manager systemd: properties of %s",
+                                       cg->unit);
+        if (p.n == 0)
+                return 0;
+        argv[n++] = (char *)HELPER;
+        argv[n++] = (char *)"set";
+        argv[n++] = cg->unit;
+        for (size_t i = 0; i < p.n; i++)
+                argv[n++] = p.v[i];
+        argv[n] = NULL;
+        return run_helper(argv, err);
+}
+
 int cg_systemd_stop(const struct berth_cgroup *cg, berth_error *err)
 {
         char *argv[] = { (char *)HELPER, (char *)"stop", cg->unit, NULL };

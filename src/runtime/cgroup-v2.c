@@ -152,10 +152,14 @@ static int apply_cpu(const char *d, const struct berth_cpu_resources *c, berth_e
                 uint64_t period = c->has_period && c->period ? c->period : 100000;
                 char quota[32] = "max";
                 _cleanup_free_ char *cur = NULL;
+                /* What is not given keeps its current value (runc's update). */
+                bool have_cur = cg_read(d, "cpu.max", &cur) == 0;
                 if (c->has_quota && c->quota > 0)
                         snprintf(quota, sizeof(quota), "%lld", (long long)c->quota);
-                else if (!c->has_quota && cg_read(d, "cpu.max", &cur) == 0)
+                else if (!c->has_quota && have_cur)
                         snprintf(quota, sizeof(quota), "%.*s", (int)strcspn(cur, " "), cur);
+                if (!(c->has_period && c->period) && have_cur && strchr(cur, ' '))
+                        berth_parse_u64(strchr(cur, ' ') + 1, &period);
                 r = cg_writef(d, "cpu.max", c->has_quota ? F("cpu.quota") : F("cpu.period"), err,
                               "%s %llu", quota, (unsigned long long)period);
                 if (r < 0)

@@ -368,6 +368,9 @@ int berth_cgroup_enter(struct berth_cgroup *cg, pid_t pid, berth_error *err)
 int berth_cgroup_apply(struct berth_cgroup *cg, const struct berth_resources *res, bool update,
                        berth_error *err)
 {
+        /* systemd first (as runc does): it writes what it is told to the files too. */
+        if (update && cg->unit && cg_systemd_set(cg, res, err) < 0)
+                return -1;
         return cg->driver->apply(cg, res, update, err);
 }
 

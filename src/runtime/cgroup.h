@@ -84,6 +84,9 @@ int cg_systemd_resolve(const char *cgroups_path, const char *id, char **ret_slic
                        berth_error *err);
 int cg_systemd_start(struct berth_cgroup *cg, pid_t pid, const struct berth_resources *res,
                      berth_error *err);
+/* Tells systemd new limits of the scope (update), so a daemon-reload keeps them. */
+int cg_systemd_set(const struct berth_cgroup *cg, const struct berth_resources *res,
+                   berth_error *err);
 int cg_systemd_stop(const struct berth_cgroup *cg, berth_error *err);
 
 /* ---- cgroup.c: the interface the runtime uses ---- */

@@ -137,6 +137,14 @@ unit_gone() {
 	assert_failure
 	assert_contains "$output" "not one this program sets" "set of an unknown property"
 
+	# update tells systemd too: a reload keeps what update wrote, and a
+	# quota without a period keeps the period.
+	sd_runtime update --pids-limit 17 --memory 48m --cpu-quota 10000 "$id"
+	systemctl daemon-reload
+	assert_eq "$(cat "$dir/pids.max")" 17 "pids.max after update and daemon-reload"
+	assert_eq "$(cat "$dir/memory.max")" 50331648 "memory.max after update and daemon-reload"
+	assert_eq "$(cat "$dir/cpu.max")" "10000 50000" "cpu.max after update and daemon-reload"
+
 	sd_runtime delete --force "$id"
 	retry 10 test ! -e "$dir" || fail "scope $dir still there after delete"
 }
