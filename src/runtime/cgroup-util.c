@@ -517,6 +517,33 @@ void cg_resources_summary(const struct berth_resources *res, char *buf, size_t s
                                                  parts[i].name);
 }
 
+int cg_write_rdma(const char *dir, const struct berth_resources *res, berth_error *err)
+{
+        for (size_t i = 0; i < res->n_rdma; i++) {
+                const struct berth_rdma_limit *l = &res->rdma[i];
+                char line[256];
+                int len = snprintf(line, sizeof(line), "%s", l->device);
+                if (l->has_hca_handles)
+                        len += snprintf(line + len, sizeof(line) - (size_t)len, " hca_handle=%u",
+                                        l->hca_handles);
+                if (l->has_hca_objects)
+                        snprintf(line + len, sizeof(line) - (size_t)len, " hca_object=%u",
+                                 l->hca_objects);
+                if (cg_write(dir, "rdma.max", line, "linux.resources.rdma", err) < 0)
+                        return -1;
+        }
+        return 0;
+}
+
+int cg_check_unified_key(const char *key, berth_error *err)
+{
+        if (!*key || strchr(key, '/') || key[0] == '.' || strncmp(key, "cgroup.", 7) == 0)
+                return berth_error_set(err, EINVAL,
+                                       "linux.resources.unified: `%s` is not a controller's file",
+                                       key);
+        return 0;
+}
+
 /* ---- conversions (crun's, documented in crun(1)) ---- */
 
 /*

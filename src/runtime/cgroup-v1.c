@@ -477,20 +477,7 @@ static int apply_rdma(const struct berth_cgroup *cg, const struct berth_resource
                 return 0;
         if (!(d = need(cg, "rdma", F("rdma"), err)))
                 return -1;
-        for (size_t i = 0; i < res->n_rdma; i++) {
-                const struct berth_rdma_limit *l = &res->rdma[i];
-                char line[256];
-                int len = snprintf(line, sizeof(line), "%s", l->device);
-                if (l->has_hca_handles)
-                        len += snprintf(line + len, sizeof(line) - (size_t)len, " hca_handle=%u",
-                                        l->hca_handles);
-                if (l->has_hca_objects)
-                        snprintf(line + len, sizeof(line) - (size_t)len, " hca_object=%u",
-                                 l->hca_objects);
-                if (cg_write(d, "rdma.max", line, F("rdma"), err) < 0)
-                        return -1;
-        }
-        return 0;
+        return cg_write_rdma(d, res, err);
 }
 
 /* linux.resources.unified on v1: only keys of controllers in a hybrid v2 hierarchy. */
@@ -505,13 +492,13 @@ static int apply_unified(const struct berth_cgroup *cg, const struct berth_resou
                 _cleanup_free_ char *avail = NULL;
                 if (!ctl)
                         return berth_error_set(err, ENOMEM, "out of memory");
+                if (cg_check_unified_key(key, err) < 0)
+                        return -1;
                 if (!d || cg_read(d, "cgroup.controllers", &avail) < 0 || !strstr(avail, ctl))
                         return berth_error_set(err, ENOTSUP,
                                                "%s: `%s` needs cgroup v2, and this host's %s "
                                                "controller is on v1",
                                                F("unified"), key, ctl);
-                if (strchr(key, '/'))
-                        return berth_error_set(err, EINVAL, "%s: bad key `%s`", F("unified"), key);
                 if (cg_write(d, key, res->unified[i].value, F("unified"), err) < 0)
                         return -1;
         }

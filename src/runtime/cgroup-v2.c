@@ -270,25 +270,12 @@ static int apply_rest(const char *d, const struct berth_resources *res, berth_er
                 return berth_error_set(err, ENOTSUP,
                                        "%s: cgroup v2 has no net_cls or net_prio controller",
                                        F("network"));
-        for (size_t i = 0; i < res->n_rdma; i++) {
-                const struct berth_rdma_limit *l = &res->rdma[i];
-                char line[256];
-                int len = snprintf(line, sizeof(line), "%s", l->device);
-                if (l->has_hca_handles)
-                        len += snprintf(line + len, sizeof(line) - (size_t)len, " hca_handle=%u",
-                                        l->hca_handles);
-                if (l->has_hca_objects)
-                        snprintf(line + len, sizeof(line) - (size_t)len, " hca_object=%u",
-                                 l->hca_objects);
-                if ((r = cg_write(d, "rdma.max", line, F("rdma"), err)) < 0)
-                        return r;
-        }
+        if (cg_write_rdma(d, res, err) < 0)
+                return -1;
         for (size_t i = 0; i < res->n_unified; i++) {
                 const char *key = res->unified[i].key;
-                if (!*key || strchr(key, '/') || strcmp(key, "..") == 0 ||
-                    strncmp(key, "cgroup.", 7) == 0)
-                        return berth_error_set(err, EINVAL, "%s: `%s` is not a controller's file",
-                                               F("unified"), key);
+                if (cg_check_unified_key(key, err) < 0)
+                        return -1;
                 r = cg_write(d, key, res->unified[i].value, F("unified"), err);
                 if (r < 0)
                         return r;

@@ -179,6 +179,10 @@ int cg_v2_enable(const char *root, const char *dir, const char *controller, cons
  */
 int cg_resolve_path(const char *cgroups_path, const char *id, char **ret, berth_error *err);
 
+/* Every linux.resources.rdma entry as a line of DIR/rdma.max. */
+int cg_write_rdma(const char *dir, const struct berth_resources *res, berth_error *err);
+/* A linux.resources.unified key must name a controller's file in the cgroup itself. */
+int cg_check_unified_key(const char *key, berth_error *err);
 /* "memory, pids": the limit groups `res` sets (device rules left out), for messages. */
 void cg_resources_summary(const struct berth_resources *res, char *buf, size_t size);
 

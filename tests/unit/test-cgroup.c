@@ -113,6 +113,23 @@ static void test_systemd_resolve(void **state)
         }
 }
 
+static void test_unified_key(void **state)
+{
+        static const char *const bad[] = {
+                "", "../memory.max", "a/b", "cgroup.procs", "cgroup.subtree_control", ".", ".hidden"
+        };
+        berth_error err = BERTH_ERROR_INIT;
+
+        (void)state;
+        assert_int_equal(cg_check_unified_key("memory.high", &err), 0);
+        assert_int_equal(cg_check_unified_key("pids.max", &err), 0);
+        for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+                assert_true(cg_check_unified_key(bad[i], &err) < 0);
+                assert_non_null(strstr(berth_error_msg(&err), "unified"));
+                berth_error_release(&err);
+        }
+}
+
 static void test_parse_list(void **state)
 {
         uint32_t *v = NULL;
@@ -237,8 +254,8 @@ int main(void)
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_shares_to_weight), cmocka_unit_test(test_blkio_weight),
                 cmocka_unit_test(test_resolve_path),     cmocka_unit_test(test_systemd_resolve),
-                cmocka_unit_test(test_parse_list),       cmocka_unit_test(test_resources_parse),
-                cmocka_unit_test(test_record),
+                cmocka_unit_test(test_unified_key),      cmocka_unit_test(test_parse_list),
+                cmocka_unit_test(test_resources_parse),  cmocka_unit_test(test_record),
         };
 
         return cmocka_run_group_tests(tests, NULL, NULL);
