@@ -52,6 +52,15 @@ static inline void berth_store_freep(berth_store **s)
 const char *berth_store_root(const berth_store *s);
 const char *berth_store_runroot(const berth_store *s);
 
+/*
+ * Producers of new content (pull, load, import, commit) hold a lease from
+ * before their first blob or layer until berth_store_image_add() has made
+ * them referenced: berth_store_gc() waits for every lease to end, so it
+ * never removes something that is about to be used. Returns an fd that
+ * ends the lease when closed.
+ */
+int berth_store_lease(berth_store *s, berth_error *err);
+
 /* ---- blobs ---- */
 
 bool berth_store_has_blob(berth_store *s, const char *digest);
@@ -124,7 +133,7 @@ typedef struct berth_image_layer {
         char blob_digest[BERTH_DIGEST_STR_MAX]; /* the manifest's layer descriptor */
         char *blob_media_type;
         int64_t blob_size;
-        uint64_t size; /* uncompressed */
+        uint64_t size; /* uncompressed; the store's figure when read, ignored by image_add */
 } berth_image_layer;
 
 typedef struct berth_image {
