@@ -72,3 +72,24 @@ int berth_image_config_load(berth_store *s, const berth_image *img, berth_image_
 
 /* RFC 3339 ("2024-01-02T03:04:05.123456789Z", offsets allowed) to seconds; -EINVAL when not one. */
 int berth_parse_rfc3339(const char *s, int64_t *ret);
+
+/* ---- push ---- */
+
+typedef struct berth_push_options {
+        bool all_tags;           /* push -a: every local tag of the repository */
+        unsigned max_concurrent; /* blobs at once; 0 = 5, as docker */
+        uint64_t chunk_size;     /* 0 = the registry client's default */
+        berth_registry_options registry;
+        const berth_progress *progress;
+} berth_push_options;
+
+/*
+ * Pushes the local image named ref (its name is the destination) with its
+ * exact manifest, config and layer blobs, so the digest on the registry is
+ * the digest here. Blobs the registry has are skipped (HEAD); blobs the
+ * image was pulled with from another repository of the same registry are
+ * mounted from there. ret_digest/ret_size (may be NULL) get the manifest's
+ * digest and size, as docker prints them.
+ */
+int berth_image_push(berth_store *s, const char *ref, const berth_push_options *opts,
+                     char ret_digest[BERTH_DIGEST_STR_MAX], uint64_t *ret_size, berth_error *err);
