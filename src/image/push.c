@@ -20,8 +20,8 @@
 struct push {
         berth_store *s;
         berth_registry *reg;
-        const char *repo;     /* destination path */
-        char **mount_from;    /* other repositories on this registry the image has digests in */
+        const char *repo;  /* destination path */
+        char **mount_from; /* other repositories on this registry the image has digests in */
         const berth_push_options *opts;
         pthread_mutex_t lock;
         atomic_size_t next;
@@ -280,14 +280,17 @@ int berth_image_push(berth_store *s, const char *ref_str, const berth_push_optio
                                         continue;
                                 free(ref.tag);
                                 ref.tag = strdup(*nm + len + 1);
-                                r = ref.tag ? push_one(s, reg, &ref, opts, ret_digest, ret_size, err)
+                                r = ref.tag ? push_one(s, reg, &ref, opts, ret_digest, ret_size,
+                                                       err)
                                             : berth_error_set(err, ENOMEM, "out of memory");
                                 pushed++;
                         }
                 berth_images_free(imgs, n);
                 if (r >= 0 && pushed == 0)
-                        r = berth_error_set(err, ENOENT, "An image does not exist locally with "
-                                                         "the tag: %s", repo);
+                        r = berth_error_set(err, ENOENT,
+                                            "An image does not exist locally with "
+                                            "the tag: %s",
+                                            repo);
         } else {
                 r = push_one(s, reg, &ref, opts, ret_digest, ret_size, err);
         }

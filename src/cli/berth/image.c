@@ -349,7 +349,8 @@ static int emit_image_rows(struct cli *c, const berth_image *img, const struct i
                                 tagged = true;
                 }
                 if (tagged || !reference_matches(f->references, repo, "<none>") ||
-                    (repo_arg && !reference_matches((char *[]){ (char *)repo_arg, NULL }, repo, "")))
+                    (repo_arg &&
+                     !reference_matches((char *[]){ (char *)repo_arg, NULL }, repo, "")))
                         continue;
                 _cleanup_json_ json_object *row =
                         image_row(img, repo, "<none>", strrchr(*d, '@') + 1, o);
@@ -364,11 +365,16 @@ static json_object *images_headers(void)
 {
         json_object *h = json_object_new_object();
         static const char *const kv[][2] = {
-                { "ID", "IMAGE ID" },          { "Repository", "REPOSITORY" },
-                { "Tag", "TAG" },              { "Digest", "DIGEST" },
-                { "CreatedSince", "CREATED" }, { "CreatedAt", "CREATED AT" },
-                { "Size", "SIZE" },            { "VirtualSize", "VIRTUAL SIZE" },
-                { "SharedSize", "SHARED SIZE" }, { "UniqueSize", "UNIQUE SIZE" },
+                { "ID", "IMAGE ID" },
+                { "Repository", "REPOSITORY" },
+                { "Tag", "TAG" },
+                { "Digest", "DIGEST" },
+                { "CreatedSince", "CREATED" },
+                { "CreatedAt", "CREATED AT" },
+                { "Size", "SIZE" },
+                { "VirtualSize", "VIRTUAL SIZE" },
+                { "SharedSize", "SHARED SIZE" },
+                { "UniqueSize", "UNIQUE SIZE" },
                 { "Containers", "CONTAINERS" },
         };
         for (size_t i = 0; i < sizeof(kv) / sizeof(kv[0]); i++)
@@ -379,11 +385,14 @@ static json_object *images_headers(void)
 int cmd_images(struct cli *c, int argc, char **argv)
 {
         static const struct option opts[] = {
-                { "all", no_argument, NULL, 'a' },     { "quiet", no_argument, NULL, 'q' },
-                { "digests", no_argument, NULL, 'd' }, { "no-trunc", no_argument, NULL, 'n' },
+                { "all", no_argument, NULL, 'a' },
+                { "quiet", no_argument, NULL, 'q' },
+                { "digests", no_argument, NULL, 'd' },
+                { "no-trunc", no_argument, NULL, 'n' },
                 { "filter", required_argument, NULL, 'f' },
                 { "format", required_argument, NULL, 'F' },
-                { "help", no_argument, NULL, 'h' },    {},
+                { "help", no_argument, NULL, 'h' },
+                {},
         };
         struct images_opts o = { .filters.dangling = -1 };
         _cleanup_(cli_format_freep) struct cli_format *fmt = NULL;
@@ -485,8 +494,9 @@ int cmd_images(struct cli *c, int argc, char **argv)
                                                 continue;
                                         any = reference_matches(q.filters.references, rp, tg) &&
                                               (!repo_arg ||
-                                               reference_matches((char *[]){ (char *)repo_arg, NULL },
-                                                                 rp, tg));
+                                               reference_matches(
+                                                       (char *[]){ (char *)repo_arg, NULL }, rp,
+                                                       tg));
                                 }
                                 if (!any)
                                         continue;
@@ -497,8 +507,7 @@ int cmd_images(struct cli *c, int argc, char **argv)
                         if ((q.filters.have_before && imgs[i].created >= q.filters.before) ||
                             (q.filters.have_since && imgs[i].created <= q.filters.since))
                                 continue;
-                        _cleanup_json_ json_object *row =
-                                image_row(&imgs[i], "", "", "", &o);
+                        _cleanup_json_ json_object *row = image_row(&imgs[i], "", "", "", &o);
                         r = cli_format_row(fmt, row, &err);
                         continue;
                 }
@@ -725,7 +734,8 @@ int cmd_image_prune(struct cli *c, int argc, char **argv)
                                "Options:\n"
                                "  -a, --all      Remove all unused images, not just dangling "
                                "ones\n"
-                               "      --filter   Provide filter values (e.g. \"label=<key>=<value>\")\n"
+                               "      --filter   Provide filter values (e.g. "
+                               "\"label=<key>=<value>\")\n"
                                "  -f, --force    Do not prompt for confirmation\n");
                         image_filters_release(&filters);
                         return 0;
@@ -736,8 +746,9 @@ int cmd_image_prune(struct cli *c, int argc, char **argv)
         }
         if (!force) {
                 char answer[16] = "";
-                fprintf(stderr, "WARNING! This will remove all %s.\nAre you sure you want to "
-                                "continue? [y/N] ",
+                fprintf(stderr,
+                        "WARNING! This will remove all %s.\nAre you sure you want to "
+                        "continue? [y/N] ",
                         all ? "images without at least one container associated to them"
                             : "dangling images");
                 if (!fgets(answer, sizeof(answer), stdin) ||

@@ -47,9 +47,8 @@ static json_object *raw_get(json_object *o, const char *key)
 static json_object *raw_string(json_object *o, const char *key)
 {
         json_object *v = raw_get(o, key);
-        return json_object_new_string(v && json_object_is_type(v, json_type_string)
-                                              ? json_object_get_string(v)
-                                              : "");
+        return json_object_new_string(
+                v && json_object_is_type(v, json_type_string) ? json_object_get_string(v) : "");
 }
 
 /* docker's Config: every standard key present, then whatever else the image's config has. */
@@ -78,8 +77,7 @@ static json_object *inspect_config(json_object *cfg)
                 else
                         json_object_object_add(out, tail[i], v ? json_object_get(v) : NULL);
         }
-        json_object_object_foreach(cfg, key, val)
-        {
+        json_object_object_foreach (cfg, key, val) {
                 if (!json_object_object_get_ex(out, key, NULL))
                         json_object_object_add(out, key, val ? json_object_get(val) : NULL);
         }
