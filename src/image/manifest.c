@@ -136,9 +136,8 @@ static int platform_normalize(berth_platform *p)
                         set_str(&p->variant, strcmp(p->architecture, "arm64") == 0 ? "v8" : "v7");
                 if (!p->variant)
                         return -ENOMEM;
-                size_t n = strlen(p->variant);
-                if (n > 2 && strcmp(p->variant + n - 2, ".0") == 0)
-                        p->variant[n - 2] = '\0';
+                if (strchr(p->variant, '.') && variant_level(p->variant) % 100 == 0)
+                        *strchr(p->variant, '.') = '\0';
         }
         return 0;
 }
