@@ -132,6 +132,12 @@ static void test_normalisation_table(void **state)
                 s2 = berth_reference_string(&again);
                 assert_string_equal(s2, s);
                 berth_reference_release(&again);
+                /* So does the familiar form docker prints. */
+                _cleanup_free_ char *s3 = NULL;
+                assert_int_equal(berth_reference_parse(f, 0, &again, &err), 0);
+                s3 = berth_reference_string(&again);
+                assert_string_equal(s3, s);
+                berth_reference_release(&again);
                 berth_reference_release(&r);
         }
 }
