@@ -5,6 +5,7 @@
 #include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -14,8 +15,6 @@
 #include "image/layer-fs.h"
 
 #define OPENAT2_RETRIES 32
-/* a directory being emptied while others write into it: give up at some point */
-#define REMOVE_PASSES 8
 
 static bool no_openat2;
 
@@ -129,51 +128,119 @@ int layer_mkdir_parents(int rootfd, const char *path)
         return dirfd >= 0 ? TAKE_FD(dirfd) : -ENOENT;
 }
 
-static int remove_contents(int dirfd)
+static void strv_free_n(char **v, size_t n)
+{
+        for (size_t i = 0; i < n; i++)
+                free(v[i]);
+        free(v);
+}
+
+/* The names in directory fd, read in one go so that no stream stays open. */
+static int list_names(int fd, char ***ret, size_t *ret_n)
 {
         _cleanup_closedir_ DIR *d = NULL;
-        int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        int dfd = openat(fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        char **v = NULL;
+        size_t n = 0, cap = 0;
         struct dirent *de;
 
-        if (fd < 0)
+        if (dfd < 0)
                 return -errno;
-        d = fdopendir(fd);
+        d = fdopendir(dfd);
         if (!d) {
-                close(fd);
+                close(dfd);
                 return -ENOMEM;
         }
         while ((de = readdir(d))) {
-                int r;
-
                 if (strcmp(de->d_name, ".") == 0 || strcmp(de->d_name, "..") == 0)
                         continue;
-                r = layer_remove(dirfd, de->d_name);
-                if (r < 0)
-                        return r;
+                if (n == cap) {
+                        char **nv = reallocarray(v, cap ? cap * 2 : 16, sizeof(char *));
+
+                        if (!nv) {
+                                strv_free_n(v, n);
+                                return -ENOMEM;
+                        }
+                        v = nv;
+                        cap = cap ? cap * 2 : 16;
+                }
+                v[n] = strdup(de->d_name);
+                if (!v[n]) {
+                        strv_free_n(v, n);
+                        return -ENOMEM;
+                }
+                n++;
         }
+        *ret = v;
+        *ret_n = n;
         return 0;
+}
+
+/*
+ * Empties directory *fdp. However deep the tree, one fd is open: going down
+ * closes the parent's, coming back reopens it as "..", checked to be the
+ * same directory.
+ */
+static int empty_dir(int *fdp)
+{
+        char **names = NULL;
+        size_t n = 0;
+        struct stat self;
+        int r;
+
+        if (fstat(*fdp, &self) < 0)
+                return -errno;
+        r = list_names(*fdp, &names, &n);
+        for (size_t i = 0; r >= 0 && i < n; i++) {
+                _cleanup_close_ int fd = -1;
+                struct stat back;
+
+                if (unlinkat(*fdp, names[i], 0) == 0 || errno == ENOENT)
+                        continue;
+                if (errno != EISDIR) {
+                        r = -errno;
+                        break;
+                }
+                fd = openat(*fdp, names[i], O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+                if (fd < 0) {
+                        r = -errno;
+                        break;
+                }
+                close(*fdp);
+                r = empty_dir(&fd);
+                *fdp = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+                if (*fdp < 0) {
+                        r = -errno;
+                        break;
+                }
+                if (fstat(*fdp, &back) < 0 || back.st_dev != self.st_dev ||
+                    back.st_ino != self.st_ino) {
+                        r = -EBUSY;
+                        break;
+                }
+                if (r >= 0 && unlinkat(*fdp, names[i], AT_REMOVEDIR) < 0 && errno != ENOENT)
+                        r = -errno;
+        }
+        strv_free_n(names, n);
+        return r;
 }
 
 int layer_remove(int dirfd, const char *name)
 {
+        _cleanup_close_ int fd = -1;
+        int r;
+
         if (unlinkat(dirfd, name, 0) == 0 || errno == ENOENT)
                 return 0;
         if (errno != EISDIR)
                 return -errno;
-        for (int pass = 0; pass < REMOVE_PASSES; pass++) {
-                _cleanup_close_ int fd =
-                        openat(dirfd, name, O_PATH | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                int r;
-
-                if (fd < 0)
-                        return errno == ENOENT ? 0 : -errno;
-                r = remove_contents(fd);
-                if (r < 0)
-                        return r;
-                if (unlinkat(dirfd, name, AT_REMOVEDIR) == 0 || errno == ENOENT)
-                        return 0;
-                if (errno != ENOTEMPTY)
-                        return -errno;
-        }
-        return -ENOTEMPTY;
+        fd = openat(dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd < 0)
+                return errno == ENOENT ? 0 : -errno;
+        r = empty_dir(&fd);
+        if (r < 0)
+                return r;
+        if (unlinkat(dirfd, name, AT_REMOVEDIR) < 0 && errno != ENOENT)
+                return -errno;
+        return 0;
 }

@@ -236,7 +236,8 @@ static int list_children(int fd, struct child **ret, size_t *ret_n)
                 children_free(c, n);
                 return r;
         }
-        qsort(c, n, sizeof(*c), cmp_child);
+        if (n > 0)
+                qsort(c, n, sizeof(*c), cmp_child);
         *ret = c;
         *ret_n = n;
         return 0;
@@ -364,7 +365,7 @@ static int path_push(struct writer *w, const char *name, size_t *ret_old)
 {
         size_t len = strlen(name), sep = w->path_len > 0;
 
-        if (w->path_len + sep + len + 1 >= sizeof(w->path))
+        if (w->path_len + sep + len >= sizeof(w->path))
                 return berth_error_set(w->err, ENAMETOOLONG, "`%s/%s`: name too long", w->path,
                                        name);
         *ret_old = w->path_len;
@@ -393,10 +394,39 @@ static int write_marker(struct writer *w, const struct stat *st, mode_t perm)
         return write_header(w, e);
 }
 
-static int write_dir(struct writer *w, int fd, const struct stat *st, bool is_root);
+static int write_dir(struct writer *w, int *fdp, const struct stat *st, bool is_root);
 
-static int write_child(struct writer *w, int dirfd, const struct child *c)
+/*
+ * Into subdirectory `name` of *dirfd and back. However deep the tree, only
+ * the directory at hand stays open: the parent's fd is closed on the way
+ * down and reopened as ".." on the way up, checked to be the same directory.
+ */
+static int descend(struct writer *w, int *dirfd, const struct stat *dirst, const char *name,
+                   const struct stat *st)
 {
+        _cleanup_close_ int fd =
+                openat(*dirfd, name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        struct stat back;
+        int r;
+
+        if (fd < 0)
+                return berth_error_sys(w->err, errno, "`%s`: open", w->path);
+        close(*dirfd);
+        *dirfd = -1;
+        r = write_dir(w, &fd, st, false);
+        *dirfd = openat(fd, "..", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (*dirfd < 0)
+                return berth_error_sys(w->err, errno, "`%s`: open ..", w->path);
+        if (fstat(*dirfd, &back) < 0 || back.st_dev != dirst->st_dev ||
+            back.st_ino != dirst->st_ino)
+                return berth_error_set(w->err, EBUSY, "`%s`: moved while being written", w->path);
+        return r;
+}
+
+static int write_child(struct writer *w, int *dirfdp, const struct stat *dirst,
+                       const struct child *c)
+{
+        int dirfd = *dirfdp;
         _cleanup_(entry_freep) struct archive_entry *e = NULL;
         _cleanup_close_ int fd = -1;
         const struct stat *st = &c->st;
@@ -413,10 +443,7 @@ static int write_child(struct writer *w, int dirfd, const struct child *c)
                 return r;
         }
         if (S_ISDIR(st->st_mode)) {
-                fd = openat(dirfd, c->name, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-                if (fd < 0)
-                        return berth_error_sys(w->err, errno, "`%s`: open", w->path);
-                r = write_dir(w, fd, st, false);
+                r = descend(w, dirfdp, dirst, c->name, st);
                 path_pop(w, old);
                 return r;
         }
@@ -464,7 +491,8 @@ static int write_child(struct writer *w, int dirfd, const struct child *c)
         return 0;
 }
 
-static int write_dir(struct writer *w, int fd, const struct stat *st, bool is_root)
+/* *fdp is the directory; descend() may swap it for another fd of it. */
+static int write_dir(struct writer *w, int *fdp, const struct stat *st, bool is_root)
 {
         _cleanup_(entry_freep) struct archive_entry *e = NULL;
         struct child *c = NULL;
@@ -475,7 +503,7 @@ static int write_dir(struct writer *w, int fd, const struct stat *st, bool is_ro
         e = new_entry(w->path, st);
         if (!e)
                 return berth_error_set(w->err, ENOMEM, "out of memory");
-        r = add_xattrs(e, fd, -1, NULL, &opaque);
+        r = add_xattrs(e, *fdp, -1, NULL, &opaque);
         if (r < 0)
                 return berth_error_sys(w->err, -r, "`%s`: read xattrs", w->path);
         /* the layer directory itself is no entry: a layer holds what is below it */
@@ -497,22 +525,20 @@ static int write_dir(struct writer *w, int fd, const struct stat *st, bool is_ro
                 if (r < 0)
                         return r;
         }
-        r = list_children(fd, &c, &n);
+        r = list_children(*fdp, &c, &n);
         if (r < 0)
                 return berth_error_sys(w->err, -r, "`%s`: read the directory", w->path);
         for (size_t i = 0; i < n && r >= 0; i++)
-                r = write_child(w, fd, &c[i]);
+                r = write_child(w, fdp, st, &c[i]);
         children_free(c, n);
         return r;
 }
 
 static int write_tar(int dirfd, struct writer *w)
 {
-        _cleanup_close_ int fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        _cleanup_close_ int fd = -1;
         struct stat st;
 
-        if (fd < 0 || fstat(fd, &st) < 0)
-                return berth_error_sys(w->err, errno, "open the directory");
         w->a = archive_write_new();
         w->hasher = berth_hasher_new();
         w->buf = malloc(READ_SIZE);
@@ -524,7 +550,10 @@ static int write_tar(int dirfd, struct writer *w)
             archive_write_set_bytes_in_last_block(w->a, 1) != ARCHIVE_OK ||
             archive_write_open(w->a, w, NULL, write_cb, NULL) != ARCHIVE_OK)
                 return archive_fail(w, "start");
-        if (write_dir(w, fd, &st, true) < 0)
+        fd = openat(dirfd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0 || fstat(fd, &st) < 0)
+                return berth_error_sys(w->err, errno, "open the directory");
+        if (write_dir(w, &fd, &st, true) < 0)
                 return -1;
         if (archive_write_close(w->a) != ARCHIVE_OK)
                 return archive_fail(w, "finish");

@@ -22,6 +22,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
@@ -249,6 +250,7 @@ static void *feed_main(void *arg)
 /* ---- the fixture --------------------------------------------------------- */
 
 struct fixture {
+        int nfds; /* open fds before the test, to catch leaks */
         char base[64];
         char sentinel[128]; /* base/sentinel, absolute */
         int basefd;
@@ -283,11 +285,24 @@ static char *list_base(struct fixture *f)
         return s;
 }
 
+/* Open fds of this process. */
+static int count_fds(void)
+{
+        _cleanup_closedir_ DIR *d = opendir("/proc/self/fd");
+        int n = 0;
+
+        assert_non_null(d);
+        while (readdir(d))
+                n++;
+        return n;
+}
+
 static int setup(void **state)
 {
         struct fixture *f = calloc(1, sizeof(*f));
 
         assert_non_null(f);
+        f->nfds = count_fds();
         assert_true(snprintf(f->base, sizeof(f->base), "/tmp/berth-test-layer.XXXXXX") <
                     (int)sizeof(f->base));
         assert_non_null(mkdtemp(f->base));
@@ -313,14 +328,16 @@ static int setup(void **state)
 static int teardown(void **state)
 {
         struct fixture *f = *state;
-        int r;
+        int r, nfds, before = f->nfds;
 
         close(f->layerfd);
         close(f->basefd);
+        nfds = count_fds();
         r = nftw(f->base, rm_one, 16, FTW_DEPTH | FTW_PHYS);
         free(f->before);
         free(f);
         assert_int_equal(r, 0);
+        assert_int_equal(nfds, before);
         return 0;
 }
 
@@ -1336,6 +1353,46 @@ static void test_write_tar_errors(void **state)
         close(p[1]);
 }
 
+/*
+ * A tree deeper than there are fds to spare: apply, write_tar and the
+ * removal of a replaced directory keep a bounded number of fds open.
+ */
+static void test_deep(void **state)
+{
+        struct fixture *f = *state;
+        enum { LEVELS = 1500 };
+        static char deep[2 * LEVELS + 8];
+        struct rlimit old, low;
+        size_t len, l2, tlen;
+        struct tarb *t = tb_new();
+        _cleanup_free_ unsigned char *tar = NULL, *tar2 = NULL, *out = NULL;
+        _cleanup_free_ char *names = NULL;
+        struct stat st;
+
+        for (size_t i = 0; i < LEVELS; i++)
+                memcpy(deep + 2 * i, "d/", 2);
+        memcpy(deep + 2 * LEVELS, "f", 2);
+        tb_file(t, deep, "deep");
+        tar = tb_finish(t, &len);
+        t = tb_new();
+        tb_file(t, "d", "the tree is gone");
+        tar2 = tb_finish(t, &l2);
+
+        assert_int_equal(getrlimit(RLIMIT_NOFILE, &old), 0);
+        low = old;
+        low.rlim_cur = 64;
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &low), 0);
+        apply_ok(f, tar, len, NULL, NULL);
+        out = write_tar_bytes(f->layerfd, &tlen, NULL);
+        apply_ok(f, tar2, l2, &owner_opts, NULL);
+        assert_int_equal(setrlimit(RLIMIT_NOFILE, &old), 0);
+
+        names = tar_names(out, tlen);
+        assert_non_null(strstr(names, deep));
+        assert_int_equal(fstatat(f->layerfd, "d", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_true(S_ISREG(st.st_mode));
+}
+
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 
 int main(void)
@@ -1364,6 +1421,7 @@ int main(void)
                 T(test_large),
                 T(test_write_tar_roundtrip),
                 T(test_write_tar_errors),
+                T(test_deep),
         };
 
         signal(SIGPIPE, SIG_IGN);
