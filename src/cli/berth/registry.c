@@ -202,10 +202,8 @@ int cmd_login(struct cli *c, int argc, char **argv)
         cred.username = user;
         cred.password = pass;
         ro.creds = &cred;
-        if (berth_registry_new(host, &ro, &reg, &err) < 0 || berth_registry_ping(reg, &err) < 0) {
-                berth_error_prefix(&err, "login %s", host);
+        if (berth_registry_new(host, &ro, &reg, &err) < 0 || berth_registry_ping(reg, &err) < 0)
                 return cli_fail(&err);
-        }
         if (berth_auth_store(ro.authfile, host, &cred, &err) < 0)
                 return cli_fail(&err);
         printf("Login Succeeded\n");
