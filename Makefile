@@ -28,6 +28,7 @@ check-cgroup2: deps build
 
 bench: deps build
 	@bench/runtime.sh $(BUILD)
+	@bench/pull.sh $(BUILD)
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

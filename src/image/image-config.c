@@ -247,6 +247,52 @@ static int rootfs_from_json(json_object *obj, berth_image_config *c, berth_error
         return 0;
 }
 
+/* n digits at s, as a number in [min, max]. */
+static bool digits(const char *s, size_t n, int min, int max)
+{
+        int v = 0;
+
+        for (size_t i = 0; i < n; i++) {
+                if (s[i] < '0' || s[i] > '9')
+                        return false;
+                v = v * 10 + (s[i] - '0');
+        }
+        return v >= min && v <= max;
+}
+
+/* "2024-05-01T10:00:00.123Z", "...+02:00": what Go's time.Time accepts from JSON. */
+static bool is_rfc3339(const char *s)
+{
+        size_t frac = 0;
+
+        if (strlen(s) < 20 || !digits(s, 4, 0, 9999) || s[4] != '-' || !digits(s + 5, 2, 1, 12) ||
+            s[7] != '-' || !digits(s + 8, 2, 1, 31) || (s[10] != 'T' && s[10] != 't') ||
+            !digits(s + 11, 2, 0, 23) || s[13] != ':' || !digits(s + 14, 2, 0, 59) ||
+            s[16] != ':' || !digits(s + 17, 2, 0, 60))
+                return false;
+        s += 19;
+        if (*s == '.') {
+                while (s[1 + frac] >= '0' && s[1 + frac] <= '9')
+                        frac++;
+                if (frac < 1 || frac > 9)
+                        return false;
+                s += 1 + frac;
+        }
+        if ((s[0] == 'Z' || s[0] == 'z') && s[1] == '\0')
+                return true;
+        return (s[0] == '+' || s[0] == '-') && digits(s + 1, 2, 0, 23) && s[3] == ':' &&
+               digits(s + 4, 2, 0, 59) && s[6] == '\0';
+}
+
+/* Docker refuses an image whose times do not parse; so do we, naming where. */
+static int check_time(const char *t, const char *path, berth_error *err)
+{
+        if (t && !is_rfc3339(t))
+                return berth_error_set(err, EINVAL, "%s: expected an RFC 3339 time, got \"%.64s\"",
+                                       path, t);
+        return 0;
+}
+
 static int history_from_json(json_object *obj, berth_image_config *c, berth_error *err)
 {
         static const struct {
@@ -258,7 +304,7 @@ static int history_from_json(json_object *obj, berth_image_config *c, berth_erro
                 { "author", offsetof(berth_history, author) },
                 { "comment", offsetof(berth_history, comment) },
         };
-        char epath[BERTH_JSON_PATH_MAX];
+        char epath[BERTH_JSON_PATH_MAX], tpath[BERTH_JSON_PATH_MAX];
         json_object *a = NULL;
         size_t n;
         int r;
@@ -290,6 +336,10 @@ static int history_from_json(json_object *obj, berth_image_config *c, berth_erro
                 r = berth_json_get_bool(h, "empty_layer", epath, false, &e->empty_layer, err);
                 if (r < 0)
                         return r;
+                r = check_time(e->created, berth_json_path(tpath, sizeof(tpath), epath, "created"),
+                               err);
+                if (r < 0)
+                        return r;
         }
         return 0;
 }
@@ -309,6 +359,8 @@ static int image_config_from_json(json_object *o, berth_image_config *c, berth_e
         int r;
 
         r = berth_json_dispatch(o, "", fields, c, err);
+        if (r >= 0)
+                r = check_time(c->created, "created", err);
         if (r >= 0)
                 r = container_config_from_json(o, &c->config, err);
         if (r >= 0)

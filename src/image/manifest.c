@@ -8,6 +8,7 @@
 
 #include <errno.h>
 #include <inttypes.h>
+#include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -136,9 +137,8 @@ static int platform_normalize(berth_platform *p)
                         set_str(&p->variant, strcmp(p->architecture, "arm64") == 0 ? "v8" : "v7");
                 if (!p->variant)
                         return -ENOMEM;
-                size_t n = strlen(p->variant);
-                if (n > 2 && strcmp(p->variant + n - 2, ".0") == 0)
-                        p->variant[n - 2] = '\0';
+                if (strchr(p->variant, '.') && variant_level(p->variant) % 100 == 0)
+                        *strchr(p->variant, '.') = '\0';
         }
         return 0;
 }
@@ -326,11 +326,16 @@ int image_json_get_string_map(json_object *obj, const char *key, const char *pat
                 return r;
         berth_json_path(vpath, sizeof(vpath), path, key);
         json_object_object_foreach (m, k, v) {
-                if (json_object_is_type(v, json_type_string) ||
-                    (allow_null && json_object_is_type(v, json_type_null)))
-                        continue;
                 berth_json_path(epath, sizeof(epath), vpath, k);
-                return berth_json_type_error(v, epath, "a string", err);
+                if (json_object_is_type(v, json_type_string)) {
+                        if (strlen(json_object_get_string(v)) !=
+                            (size_t)json_object_get_string_len(v))
+                                return berth_error_set(err, EINVAL,
+                                                       "%s: string contains a NUL byte", epath);
+                        continue;
+                }
+                if (!allow_null || !json_object_is_type(v, json_type_null))
+                        return berth_json_type_error(v, epath, "a string", err);
         }
         if (*ret)
                 json_object_put(*ret);
@@ -479,6 +484,8 @@ int berth_manifest_kind_of(const char *media_type, const char *data, size_t len,
                         return r < 0 ? r : 0;
         }
 
+        if (!data)
+                return berth_error_set(err, EINVAL, "manifest: no document to tell its type from");
         if (len > BERTH_MANIFEST_MAX)
                 return berth_error_set(err, E2BIG, "manifest: larger than %u bytes",
                                        BERTH_MANIFEST_MAX);
@@ -705,17 +712,32 @@ static char *offered_platforms(const berth_index *idx)
         return list ? TAKE_PTR(list) : strdup("no platforms");
 }
 
+/*
+ * How good a compatible, not exact, entry is (higher is better). With a
+ * variant asked for, the newest that runs; an unset one ranks last. With
+ * none asked for (amd64 on a machine of unknown level), the oldest, as it
+ * is the one most likely to run.
+ */
+static int variant_rank(const berth_platform *want, const berth_platform *have)
+{
+        int level = have->variant ? variant_level(have->variant) : -1;
+
+        if (want->variant)
+                return level;
+        return level < 0 ? -INT_MAX : -level;
+}
+
 int berth_index_select(const berth_index *idx, const berth_platform *want,
                        const berth_descriptor **ret, berth_error *err)
 {
         const berth_descriptor *best = NULL;
         _cleanup_free_ char *want_s = NULL, *offered = NULL;
-        int best_level = -2;
+        int best_rank = INT_MIN;
 
         *ret = NULL;
         for (size_t i = 0; i < idx->n_manifests; i++) {
                 const berth_descriptor *d = &idx->manifests[i];
-                int level;
+                int rank;
 
                 if (!d->platform || is_attestation(d) || !berth_platform_match(want, d->platform))
                         continue;
@@ -723,11 +745,10 @@ int berth_index_select(const berth_index *idx, const berth_platform *want,
                         *ret = d;
                         return 0;
                 }
-                /* Otherwise the newest variant that still runs; an unset one ranks last. */
-                level = d->platform->variant ? variant_level(d->platform->variant) : -1;
-                if (level > best_level) {
+                rank = variant_rank(want, d->platform);
+                if (rank > best_rank) {
                         best = d;
-                        best_level = level;
+                        best_rank = rank;
                 }
         }
         if (best) {

@@ -350,12 +350,16 @@ char *berth_reference_repository(const berth_reference *r)
 
 char *berth_reference_familiar_repository(const berth_reference *r)
 {
-        const char *p = r->path;
+        const char *p = r->path, *slash;
 
         if (strcmp(r->domain, BERTH_REFERENCE_DEFAULT_DOMAIN) != 0)
                 return concat(r->domain, "/", r->path, NULL, NULL);
         if (strncmp(p, LIBRARY, strlen(LIBRARY)) == 0 && !strchr(p + strlen(LIBRARY), '/'))
                 p += strlen(LIBRARY);
+        /* "docker.io/a.b/c" shortened to "a.b/c" would read as registry a.b: keep it whole. */
+        slash = strchr(p, '/');
+        if (slash && is_domain_component(p, slash - p))
+                return concat(r->domain, "/", r->path, NULL, NULL);
         return strdup(p);
 }
 

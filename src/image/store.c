@@ -309,7 +309,7 @@ int berth_store_open(const char *root, const char *runroot, berth_store **ret, b
         if (asprintf(&dbpath, "%s/berth.db", s->root) < 0)
                 return berth_error_set(err, ENOMEM, "store: out of memory");
         rc = sqlite3_open_v2(dbpath, &s->db,
-                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX |
+                             SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX |
                                      SQLITE_OPEN_EXRESCODE,
                              NULL);
         if (rc != SQLITE_OK)

@@ -352,6 +352,8 @@ static void test_kind_of(void **state)
         assert_non_null(strstr(err.msg, "application/x-unknown"));
         berth_error_release(&err);
 
+        assert_int_equal(berth_manifest_kind_of("application/json", NULL, 0, &k, &err), -EINVAL);
+        berth_error_release(&err);
         assert_int_equal(berth_manifest_kind_of(NULL, "{\"a\":1}", 7, &k, &err), -EINVAL);
         berth_error_release(&err);
         assert_int_equal(berth_manifest_kind_of(NULL, "[1]", 3, &k, &err), -EINVAL);
@@ -630,6 +632,31 @@ static void test_oci_index(void **state)
         berth_platform_release(&want);
 }
 
+static void test_select_levels(void **state)
+{
+        /* amd64 micro-architecture levels only: a machine of unknown level gets the lowest. */
+        static const char doc[] =
+                "{\"schemaVersion\":2,\"manifests\":["
+                "{\"mediaType\":\"" BERTH_MT_OCI_MANIFEST "\",\"digest\":\"" D_OCI1 "\",\"size\":1,"
+                "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v3\"}},"
+                "{\"mediaType\":\"" BERTH_MT_OCI_MANIFEST "\",\"digest\":\"" D_OCI2 "\",\"size\":1,"
+                "\"platform\":{\"architecture\":\"amd64\",\"os\":\"linux\",\"variant\":\"v2\"}},"
+                "{\"mediaType\":\"" BERTH_MT_OCI_MANIFEST "\",\"digest\":\"" D_L1 "\",\"size\":1,"
+                "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\"}},"
+                "{\"mediaType\":\"" BERTH_MT_OCI_MANIFEST "\",\"digest\":\"" D_L2 "\",\"size\":1,"
+                "\"platform\":{\"architecture\":\"arm\",\"os\":\"linux\",\"variant\":\"v6\"}}"
+                "]}";
+        berth_error err = BERTH_ERROR_INIT;
+        _cleanup_(berth_index_freep) berth_index *idx = NULL;
+
+        assert_int_equal(berth_index_parse(doc, strlen(doc), "index", &idx, &err), 0);
+        assert_string_equal(select_digest(idx, "linux/amd64"), D_OCI2);
+        assert_string_equal(select_digest(idx, "linux/amd64/v3"), D_OCI1);
+        /* An explicit compatible variant beats an unset one. */
+        assert_string_equal(select_digest(idx, "linux/arm/v7"), D_L2);
+        assert_string_equal(select_digest(idx, "linux/arm/v5"), D_L1);
+}
+
 static void test_index_errors(void **state)
 {
         berth_error err = BERTH_ERROR_INIT;
@@ -654,6 +681,13 @@ static void test_index_errors(void **state)
         assert_int_equal(berth_index_parse(s2, strlen(s2), "index", &idx, &err), -EINVAL);
         assert_string_equal(err.msg,
                             "index: manifests[0].platform.architecture: required field is missing");
+        berth_error_release(&err);
+
+        /* Annotation values are strings without NUL bytes. */
+        _cleanup_free_ char *s4 = replace(oci_index, "\"1.0\"", "\"1\\u00000\"");
+        assert_int_equal(berth_index_parse(s4, strlen(s4), "index", &idx, &err), -EINVAL);
+        assert_string_equal(err.msg, "index: annotations.org.opencontainers.image.ref.name: string "
+                                     "contains a NUL byte");
         berth_error_release(&err);
 
         s3 = replace(oci_index, "\"manifests\"", "\"manifest\"");
@@ -894,6 +928,19 @@ static void test_config_minimal(void **state)
 
         assert_int_equal(berth_image_config_parse(doc, strlen(doc), "config", &c, &err), 0);
         assert_int_equal(c->n_diff_ids, 0);
+        assert_null(c->created);
+
+        /* Times with an offset, and null for absent. */
+        static const char doc2[] =
+                "{\"architecture\":\"amd64\",\"os\":\"linux\","
+                "\"created\":\"2024-05-01T10:00:00+02:00\",\"history\":["
+                "{\"created\":null},{\"created\":\"1970-01-01T00:00:01.5-00:30\"}],"
+                "\"rootfs\":{\"type\":\"layers\",\"diff_ids\":null}}";
+        _cleanup_(berth_image_config_freep) berth_image_config *c2 = NULL;
+        assert_int_equal(berth_image_config_parse(doc2, strlen(doc2), "config", &c2, &err), 0);
+        assert_string_equal(c2->created, "2024-05-01T10:00:00+02:00");
+        assert_int_equal(c2->n_history, 2);
+        assert_null(c2->history[0].created);
         assert_non_null(c->diff_ids);
         assert_null(c->diff_ids[0]);
         assert_null(c->config.env);
@@ -981,7 +1028,8 @@ static void test_config_escaping(void **state)
 static void test_config_errors(void **state)
 {
         _cleanup_free_ char *s1 = NULL, *s2 = NULL, *s3 = NULL, *s4 = NULL, *s5 = NULL, *s6 = NULL,
-                            *s7 = NULL, *s8 = NULL, *s9 = NULL;
+                            *s7 = NULL, *s8 = NULL, *s9 = NULL, *s10 = NULL, *s11 = NULL,
+                            *s12 = NULL;
 
         s1 = replace(full_config, "\"Interval\":30000000000", "\"Interval\":\"30s\"");
         expect_config_error(s1, EINVAL,
@@ -1003,6 +1051,14 @@ static void test_config_errors(void **state)
         expect_config_error(s8, EINVAL, "history[1].empty_layer: expected a boolean");
         s9 = replace(full_config, "\"app\",\"a\"", "\"app\",\"n\":5,\"a\"");
         expect_config_error(s9, EINVAL, "config.Labels.n: expected a string, got an integer 5");
+        s10 = replace(full_config, "10:00:00.123456789Z", "10:00:00.1234567890Z");
+        expect_config_error(s10, EINVAL,
+                            "config: created: expected an RFC 3339 time, got "
+                            "\"2024-05-01T10:00:00.1234567890Z\"");
+        s11 = replace(full_config, "09:00:01Z", "09:00:01");
+        expect_config_error(s11, EINVAL, "history[1].created: expected an RFC 3339 time");
+        s12 = replace(full_config, "2024-05-01T09:00:00Z", "2024-13-01T09:00:00Z");
+        expect_config_error(s12, EINVAL, "history[0].created: expected an RFC 3339 time");
         expect_config_error("{\"architecture\":\"amd64\",\"os\":\"linux\"}", EINVAL,
                             "rootfs: required field is missing");
         expect_config_error("{\"architecture\":\"amd64\",\"os\":\"linux\",\"rootfs\":{\"type\":"
@@ -1040,17 +1096,30 @@ static void test_chain_ids(void **state)
 
 int main(void)
 {
+        /* One test a line, which clang-format would pack into columns. */
+        // clang-format off
         const struct CMUnitTest tests[] = {
-                cmocka_unit_test(test_platform_parse),    cmocka_unit_test(test_platform_match),
-                cmocka_unit_test(test_kind_of),           cmocka_unit_test(test_docker_manifest),
-                cmocka_unit_test(test_oci_manifest),      cmocka_unit_test(test_manifest_errors),
-                cmocka_unit_test(test_manifest_bounds),   cmocka_unit_test(test_docker_list),
-                cmocka_unit_test(test_oci_index),         cmocka_unit_test(test_index_errors),
-                cmocka_unit_test(test_layer_media_types), cmocka_unit_test(test_digest_validation),
-                cmocka_unit_test(test_config_parse),      cmocka_unit_test(test_config_minimal),
-                cmocka_unit_test(test_config_to_json),    cmocka_unit_test(test_config_escaping),
-                cmocka_unit_test(test_config_errors),     cmocka_unit_test(test_chain_ids),
+                cmocka_unit_test(test_platform_parse),
+                cmocka_unit_test(test_platform_match),
+                cmocka_unit_test(test_kind_of),
+                cmocka_unit_test(test_docker_manifest),
+                cmocka_unit_test(test_oci_manifest),
+                cmocka_unit_test(test_manifest_errors),
+                cmocka_unit_test(test_manifest_bounds),
+                cmocka_unit_test(test_docker_list),
+                cmocka_unit_test(test_oci_index),
+                cmocka_unit_test(test_select_levels),
+                cmocka_unit_test(test_index_errors),
+                cmocka_unit_test(test_layer_media_types),
+                cmocka_unit_test(test_digest_validation),
+                cmocka_unit_test(test_config_parse),
+                cmocka_unit_test(test_config_minimal),
+                cmocka_unit_test(test_config_to_json),
+                cmocka_unit_test(test_config_escaping),
+                cmocka_unit_test(test_config_errors),
+                cmocka_unit_test(test_chain_ids),
         };
+        // clang-format on
 
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -67,6 +67,11 @@ static const struct good goods[] = {
           "Registry.Example.com/team/app", "Registry.Example.com/team/app" },
         { "ghcr.io/o/r:v1.2.3-rc_1", DT, "ghcr.io", "o/r", "v1.2.3-rc_1", NULL,
           "ghcr.io/o/r:v1.2.3-rc_1", "ghcr.io/o/r:v1.2.3-rc_1" },
+        /* Shortened, these would name another registry: docker prints them whole. */
+        { "docker.io/a.b/c", 0, "docker.io", "a.b/c", NULL, NULL, "docker.io/a.b/c",
+          "docker.io/a.b/c" },
+        { "docker.io/localhost/x", 0, "docker.io", "localhost/x", NULL, NULL,
+          "docker.io/localhost/x", "docker.io/localhost/x" },
         /* A bare "localhost" has no '/': it is a repository on Docker Hub, and 5000 a tag. */
         { "localhost:5000", 0, "docker.io", "library/localhost", "5000", NULL,
           "docker.io/library/localhost:5000", "localhost:5000" },
@@ -126,6 +131,12 @@ static void test_normalisation_table(void **state)
                 assert_int_equal(berth_reference_parse(s, 0, &again, &err), 0);
                 s2 = berth_reference_string(&again);
                 assert_string_equal(s2, s);
+                berth_reference_release(&again);
+                /* So does the familiar form docker prints. */
+                _cleanup_free_ char *s3 = NULL;
+                assert_int_equal(berth_reference_parse(f, 0, &again, &err), 0);
+                s3 = berth_reference_string(&again);
+                assert_string_equal(s3, s);
                 berth_reference_release(&again);
                 berth_reference_release(&r);
         }

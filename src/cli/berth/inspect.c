@@ -306,7 +306,8 @@ int cmd_history(struct cli *c, int argc, char **argv)
         while ((o = getopt_long(argc, argv, "H:qh", opts, NULL)) != -1) {
                 switch (o) {
                 case 'H':
-                        human = strcmp(optarg, "false") != 0;
+                        /* pflag's short form "-H=false" reaches getopt as "=false". */
+                        human = strcmp(optarg[0] == '=' ? optarg + 1 : optarg, "false") != 0;
                         break;
                 case 'n':
                         no_trunc = true;
