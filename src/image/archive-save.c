@@ -33,7 +33,6 @@ struct out_entry {
         char *data; /* OUT_MEM */
         char digest[BERTH_DIGEST_STR_MAX];
         char expect[BERTH_DIGEST_STR_MAX];
-        berth_compression comp;
         uint64_t size;
         int fd;
 };
@@ -345,13 +344,13 @@ static int plan_docker_layer(struct save *sv, const berth_image_layer *l, berth_
         r = berth_layer_media_type(l->blob_media_type, &comp, err);
         if (r < 0)
                 return berth_error_prefix(err, "layer %s", l->blob_digest);
-        if (comp == BERTH_COMPRESSION_NONE && strcmp(l->blob_digest, l->diff_id) == 0)
+        (void)comp; /* known: the stream's magic bytes tell the decompressor */
+        if (strcmp(l->blob_digest, l->diff_id) == 0)
                 return out_blob(sv, l->blob_digest, err);
         r = out_add(sv, name, &e, err);
         if (r < 0)
                 return r;
         e->kind = OUT_UNCOMPRESSED;
-        e->comp = comp;
         e->size = l->size;
         snprintf(e->digest, sizeof(e->digest), "%s", l->blob_digest);
         snprintf(e->expect, sizeof(e->expect), "%s", l->diff_id);
@@ -760,7 +759,7 @@ static int write_entry(struct save *sv, struct archive *a, struct out_entry *e, 
                 break;
         }
         case OUT_UNCOMPRESSED:
-                r = archive_blob_uncompressed(sv->s, e->digest, e->comp, e->size + 1, tee_sink, &t,
+                r = archive_blob_uncompressed(sv->s, e->digest, e->size + 1, tee_sink, &t, NULL,
                                               err);
                 break;
         case OUT_FD:

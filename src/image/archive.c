@@ -10,6 +10,7 @@
 
 #include "basic/cleanup.h"
 #include "image/archive-internal.h"
+#include "image/decompress.h"
 #include "image/image-archive.h"
 #include "image/reference.h"
 
@@ -115,70 +116,38 @@ archive_magic archive_sniff(const unsigned char *b, size_t len)
         return MAGIC_NONE;
 }
 
-int archive_blob_uncompressed(berth_store *s, const char *digest, berth_compression comp,
-                              uint64_t max, archive_sink sink, void *userdata, berth_error *err)
+int archive_blob_uncompressed(berth_store *s, const char *digest, uint64_t max,
+                              archive_sink sink, void *userdata,
+                              char ret_diff_id[BERTH_DIGEST_STR_MAX], berth_error *err)
 {
-        _cleanup_(archive_readp) struct archive *a = NULL;
+        _cleanup_(layer_stream_freep) layer_stream *ls = NULL;
         _cleanup_close_ int fd = berth_store_blob_open(s, digest, err);
-        _cleanup_free_ char *buf = malloc(ARCHIVE_COPY_BUF);
-        struct archive_entry *e;
-        uint64_t total = 0;
         int r;
 
         if (fd < 0)
                 return fd;
-        if (!buf)
-                return berth_error_set(err, ENOMEM, "out of memory");
-        if (comp == BERTH_COMPRESSION_NONE) {
-                for (;;) {
-                        ssize_t n = read(fd, buf, ARCHIVE_COPY_BUF);
-                        if (n < 0 && errno == EINTR)
-                                continue;
-                        if (n < 0)
-                                return berth_error_sys(err, errno, "read blob %s", digest);
-                        if (n == 0)
-                                return 0;
-                        total += (uint64_t)n;
-                        if (total > max)
-                                return berth_error_set(err, EFBIG, "blob %s: more than %llu bytes",
-                                                       digest, (unsigned long long)max);
-                        r = sink(userdata, buf, (size_t)n, err);
-                        if (r < 0)
-                                return r;
+        /* layer.c's reader: ISA-L or libzstd in a thread of its own, hashing as it goes. */
+        r = layer_stream_start(fd, max, &ls, err);
+        if (r < 0)
+                return r;
+        for (;;) {
+                const void *buf;
+                ssize_t n = layer_stream_next(ls, &buf);
+                if (n <= 0)
+                        break;
+                r = sink(userdata, buf, (size_t)n, err);
+                if (r < 0) {
+                        layer_stream_cancel(ls);
+                        berth_error e = BERTH_ERROR_INIT;
+                        (void)layer_stream_finish(ls, NULL, NULL, NULL, &e);
+                        berth_error_release(&e);
+                        return r;
                 }
         }
-        a = archive_read_new();
-        if (!a)
-                return berth_error_set(err, ENOMEM, "out of memory");
-        if (comp == BERTH_COMPRESSION_GZIP)
-                archive_read_support_filter_gzip(a);
-        else
-                archive_read_support_filter_zstd(a);
-        archive_read_support_format_raw(a);
-        if (archive_read_open_fd(a, fd, ARCHIVE_COPY_BUF) != ARCHIVE_OK)
-                return berth_error_set(err, EBADMSG, "blob %s: %s", digest,
-                                       archive_error_string(a));
-        r = archive_read_next_header(a, &e);
-        if (r == ARCHIVE_EOF)
-                return 0;
-        if (r != ARCHIVE_OK)
-                return berth_error_set(err, EBADMSG, "blob %s: %s", digest,
-                                       archive_error_string(a));
-        for (;;) {
-                la_ssize_t n = archive_read_data(a, buf, ARCHIVE_COPY_BUF);
-                if (n < 0)
-                        return berth_error_set(err, EBADMSG, "blob %s: %s", digest,
-                                               archive_error_string(a));
-                if (n == 0)
-                        return 0;
-                total += (uint64_t)n;
-                if (total > max)
-                        return berth_error_set(err, EFBIG, "blob %s: more than %llu bytes", digest,
-                                               (unsigned long long)max);
-                r = sink(userdata, buf, (size_t)n, err);
-                if (r < 0)
-                        return r;
-        }
+        r = layer_stream_finish(ls, NULL, NULL, ret_diff_id, err);
+        if (r < 0)
+                return berth_error_prefix(err, "blob %s", digest);
+        return 0;
 }
 
 /* ---- gzip ---- */
