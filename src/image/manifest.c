@@ -776,6 +776,7 @@ int berth_layer_media_type(const char *media_type, berth_compression *ret, berth
                 { "application/vnd.oci.image.layer.nondistributable.v1.tar+zstd",
                   BERTH_COMPRESSION_ZSTD },
                 { BERTH_MT_DOCKER_LAYER, BERTH_COMPRESSION_GZIP },
+                { BERTH_MT_DOCKER_LAYER_TAR, BERTH_COMPRESSION_NONE },
                 { BERTH_MT_DOCKER_FOREIGN, BERTH_COMPRESSION_GZIP },
         };
 
