@@ -214,6 +214,12 @@ static int store_migrate(berth_store *s, berth_error *err)
                                        s->root, version, SCHEMA_VERSION);
         if (version == SCHEMA_VERSION)
                 return 0;
+        /*
+         * A statement not yet reset holds a read snapshot: BEGIN IMMEDIATE on it
+         * fails at once (SQLITE_BUSY, no busy wait) when another berth creating
+         * the same store wrote meanwhile.
+         */
+        sqlite3_finalize(TAKE_PTR(st));
         r = berth_store_exec(s, "BEGIN IMMEDIATE", err);
         if (r < 0)
                 return r;
