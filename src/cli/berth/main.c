@@ -24,6 +24,11 @@ static const struct command {
         { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
         { "history", cmd_history, "Show the history of an image" },
         { "inspect", cmd_image_inspect, "Return low-level information on images" },
+        { "save", cmd_save,
+          "Save one or more images to a tar archive (streamed to STDOUT by "
+          "default)" },
+        { "load", cmd_load, "Load an image from a tar archive or STDIN" },
+        { "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
         { "login", cmd_login, "Log in to a registry" },
         { "logout", cmd_logout, "Log out from a registry" },
 };
@@ -39,6 +44,11 @@ static const struct command image_commands[] = {
         { "inspect", cmd_image_inspect, "Display detailed information on one or more images" },
         { "history", cmd_history, "Show the history of an image" },
         { "prune", cmd_image_prune, "Remove unused images" },
+        { "save", cmd_save,
+          "Save one or more images to a tar archive (streamed to STDOUT by "
+          "default)" },
+        { "load", cmd_load, "Load an image from a tar archive or STDIN" },
+        { "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
 };
 
 int cli_fail(berth_error *err)
