@@ -43,9 +43,9 @@ archive_magic archive_sniff(const unsigned char *buf, size_t len);
  * NULL) gets their digest.
  */
 typedef int (*archive_sink)(void *userdata, const void *buf, size_t len, berth_error *err);
-int archive_blob_uncompressed(berth_store *s, const char *digest, uint64_t max,
-                              archive_sink sink, void *userdata,
-                              char ret_diff_id[BERTH_DIGEST_STR_MAX], berth_error *err);
+int archive_blob_uncompressed(berth_store *s, const char *digest, uint64_t max, archive_sink sink,
+                              void *userdata, char ret_diff_id[BERTH_DIGEST_STR_MAX],
+                              berth_error *err);
 
 /* A gzip stream (ISA-L, level 1) whose output goes to a sink. */
 typedef struct archive_gzip archive_gzip;

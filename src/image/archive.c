@@ -116,9 +116,9 @@ archive_magic archive_sniff(const unsigned char *b, size_t len)
         return MAGIC_NONE;
 }
 
-int archive_blob_uncompressed(berth_store *s, const char *digest, uint64_t max,
-                              archive_sink sink, void *userdata,
-                              char ret_diff_id[BERTH_DIGEST_STR_MAX], berth_error *err)
+int archive_blob_uncompressed(berth_store *s, const char *digest, uint64_t max, archive_sink sink,
+                              void *userdata, char ret_diff_id[BERTH_DIGEST_STR_MAX],
+                              berth_error *err)
 {
         _cleanup_(layer_stream_freep) layer_stream *ls = NULL;
         _cleanup_close_ int fd = berth_store_blob_open(s, digest, err);

@@ -210,7 +210,7 @@ static const char *expand_braced(const char *p, char *const *env, struct sbuf *o
         } else if (*p == '-' || *p == '+') {
                 op[0] = *p;
                 p++;
-        } else if (*p != '}') {
+        } else if (*p && *p != '}') {
                 *r = berth_error_set(err, EINVAL,
                                      "bad substitution: unsupported operator in ${%.*s", (int)len,
                                      name);
@@ -282,7 +282,7 @@ static const char *expand_var(const char *p, char *const *env, struct sbuf *out,
  * One word as the Dockerfile shell lexer reads it: quotes removed,
  * backslash escapes applied ('\' keeps the next character; inside double
  * quotes only before '"', '\' and '$'), $VAR and ${VAR...} expanded from
- * env outside single quotes. env NULL: no expansion.
+ * env (NULL: empty) outside single quotes.
  */
 static int process_word(const char *s, char *const *env, char **ret, berth_error *err)
 {
@@ -310,7 +310,7 @@ static int process_word(const char *s, char *const *env, char **ret, berth_error
                                 sb_putc(&out, p[1]);
                                 p += 2;
                         }
-                } else if (c == '$' && env) {
+                } else if (c == '$') {
                         p = expand_var(p + 1, env, &out, err, &r);
                         if (!p) {
                                 free(out.p);
@@ -711,12 +711,11 @@ static bool valid_signal(const char *s)
                 if (strcasecmp(s, signal_names[i]) == 0)
                         return true;
         if (strncasecmp(s, "RTMIN", 5) == 0 || strncasecmp(s, "RTMAX", 5) == 0) {
-                const char *o = s + 5;
-                if (!*o)
+                /* RTMIN+n counts up from SIGRTMIN, RTMAX-n down from SIGRTMAX. */
+                char sign = toupper((unsigned char)s[4]) == 'N' ? '+' : '-';
+                if (!s[5])
                         return true;
-                if ((*o == '+' && toupper((unsigned char)s[4]) == 'N') ||
-                    (*o == '-' && toupper((unsigned char)s[4]) == 'X'))
-                        return berth_parse_u32(o + 1, &n) == 0 && n <= 30;
+                return s[5] == sign && berth_parse_u32(s + 6, &n) == 0 && n >= 1 && n <= 30;
         }
         return false;
 }

@@ -24,6 +24,11 @@ static const struct command {
         { "tag", cmd_tag, "Create a tag TARGET_IMAGE that refers to SOURCE_IMAGE" },
         { "history", cmd_history, "Show the history of an image" },
         { "inspect", cmd_image_inspect, "Return low-level information on images" },
+        { "save", cmd_save,
+          "Save one or more images to a tar archive (streamed to STDOUT by "
+          "default)" },
+        { "load", cmd_load, "Load an image from a tar archive or STDIN" },
+        { "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
         { "login", cmd_login, "Log in to a registry" },
         { "logout", cmd_logout, "Log out from a registry" },
 };
@@ -42,6 +47,11 @@ static const struct command image_commands[] = {
         { "mount", cmd_image_mount, "Mount an image's root filesystem" },
         { "unmount", cmd_image_unmount, "Unmount an image's root filesystem" },
         { "umount", cmd_image_unmount, NULL },
+        { "save", cmd_save,
+          "Save one or more images to a tar archive (streamed to STDOUT by "
+          "default)" },
+        { "load", cmd_load, "Load an image from a tar archive or STDIN" },
+        { "import", cmd_import, "Import the contents from a tarball to create a filesystem image" },
 };
 
 int cli_fail(berth_error *err)
