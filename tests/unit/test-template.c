@@ -330,7 +330,7 @@ static void test_slice_pad_truncate(void **state)
                    "012345 [www]  web  | | 0123 web");
 }
 
-static void test_reuse_and_parallel_data(void **state)
+static void test_reuse(void **state)
 {
         berth_error err = BERTH_ERROR_INIT;
         _cleanup_(berth_template_freep) berth_template *t = NULL;
@@ -347,6 +347,21 @@ static void test_reuse_and_parallel_data(void **state)
                 assert_string_equal(out, want[i]);
                 json_object_put(d);
         }
+}
+
+static void test_label_method(void **state)
+{
+        /* docker's `.Label "key"` methods: an object member called with a key. */
+        check_data(
+                "{{.Config.Labels \"app\"}}|{{.Config.Labels \"nope\"}}|{{\"z\" | .Config.Labels}}",
+                "web||last");
+        check_render_error(
+                "{{.Name \"x\"}}", DATA, EINVAL,
+                "template: :1:2: executing \"\" at <.Name>: Name is not a method but has "
+                "arguments");
+        check_render_error("{{.Config.Labels \"a\" \"b\"}}", DATA, EINVAL,
+                           "template: :1:2: executing \"\" at <.Config.Labels>: Labels is not a "
+                           "method but has arguments");
 }
 
 /* ---- errors ---- */
@@ -717,7 +732,8 @@ int main(void)
                 cmocka_unit_test(test_variables),
                 cmocka_unit_test(test_literals),
                 cmocka_unit_test(test_slice_pad_truncate),
-                cmocka_unit_test(test_reuse_and_parallel_data),
+                cmocka_unit_test(test_reuse),
+                cmocka_unit_test(test_label_method),
                 cmocka_unit_test(test_syntax_errors),
                 cmocka_unit_test(test_runtime_errors),
                 cmocka_unit_test(test_bounds),
