@@ -58,7 +58,9 @@
  * removed; spaces at both ends are trimmed; the two-character sequences `\t`
  * and `\n` become a tab and a newline. Without it the text is a template as
  * is, as docker's `inspect -f` takes it (there `\n` stays a backslash and an
- * n, and "table" is text).
+ * n, and "table" is text). A format of just "table" leaves an empty row
+ * template: the command should use its default table format then, as
+ * docker's commands do.
  */
 #define BERTH_TEMPLATE_LIST (1u << 0)
 
