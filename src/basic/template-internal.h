@@ -117,6 +117,7 @@ struct tstate {
         struct tvar *vars;
         size_t n_vars, alloc_vars;
         size_t steps;
+        size_t work;            /* bytes of the values functions returned */
         const struct tnode *at; /* the node being evaluated, for messages */
         berth_error *err;
 };

@@ -165,6 +165,25 @@ static void json_object_putp(json_object **j)
         json_object_put(*j);
 }
 
+/*
+ * What functions make counts too: strings built and thrown away (a loop of
+ * `{{$x := printf "%1000000d" 1}}`) print nothing, yet cost as much.
+ */
+static int count_work(struct tstate *s, struct tval v)
+{
+        size_t n = 0;
+
+        if (v.valid && json_object_is_type(v.j, json_type_string))
+                n = (size_t)json_object_get_string_len(v.j);
+        else if (v.valid && json_object_is_type(v.j, json_type_array))
+                n = json_object_array_length(v.j) * sizeof(void *);
+        s->work += n;
+        if (s->work > BERTH_TEMPLATE_MAX_WORK)
+                return tpl_errorf_code(s, E2BIG, "functions produce more than %d bytes",
+                                       BERTH_TEMPLATE_MAX_WORK);
+        return 0;
+}
+
 /* ---- variables ---- */
 
 static int push_var(struct tstate *s, const char *name, struct tval v)
@@ -352,6 +371,11 @@ static int eval_call(struct tstate *s, struct tval dot, const struct tnode *cmd,
                         argv[0] = TVAL_MISSING;
                 } else {
                         r = f->fn(s, argv, n, ret);
+                        if (r >= 0) {
+                                r = count_work(s, *ret);
+                                if (r < 0)
+                                        tval_put(ret);
+                        }
                 }
         }
         for (size_t i = 0; i < got; i++)

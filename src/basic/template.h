@@ -48,6 +48,8 @@
 #define BERTH_TEMPLATE_MAX_OUTPUT (64 * 1024 * 1024) /* bytes one render may produce */
 /* Evaluation steps (actions, commands, range iterations) one render may take. */
 #define BERTH_TEMPLATE_MAX_STEPS (1 << 20)
+/* Bytes of the values functions may return in one render, printed or not. */
+#define BERTH_TEMPLATE_MAX_WORK (256 * 1024 * 1024)
 
 /*
  * berth_template_parse() flags.

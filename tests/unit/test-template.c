@@ -450,6 +450,10 @@ static void test_bounds(void **state)
 
         /* 70000 rows of 1000 bytes pass the 64 MiB output bound. */
         check_render_error("{{range 70000}}{{printf \"%1000d\" .}}{{end}}", NULL, E2BIG, NULL);
+        /* 300 strings of 1 MB pass the bound on work, though none is printed. */
+        check_render_error("{{range 300}}{{$x := printf \"%1000000d\" 1}}{{end}}", NULL, E2BIG,
+                           "template: :1:21: executing \"\" at <printf \"%1000000d\" 1>: "
+                           "functions produce more than 268435456 bytes");
         /* Four million turns of an empty loop pass the step bound. */
         check_render_error("{{range 2000}}{{range 2000}}{{end}}{{end}}", NULL, E2BIG, NULL);
 }
