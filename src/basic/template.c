@@ -147,17 +147,20 @@ int tpl_errorf_code(struct tstate *s, int code, const char *fmt, ...)
         return r;
 }
 
+int tpl_buf_error(struct tstate *s, int r)
+{
+        if (r == -E2BIG)
+                return tpl_errorf_code(s, E2BIG, "output exceeds %d bytes",
+                                       BERTH_TEMPLATE_MAX_OUTPUT);
+        return tpl_errorf_code(s, ENOMEM, "out of memory");
+}
+
 static int step(struct tstate *s)
 {
         if (++s->steps > BERTH_TEMPLATE_MAX_STEPS)
                 return tpl_errorf_code(s, E2BIG, "execution takes more than %d steps",
                                        BERTH_TEMPLATE_MAX_STEPS);
         return 0;
-}
-
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
 }
 
 static void json_object_putp(json_object **j)
@@ -648,19 +651,12 @@ static int range_iteration(struct tstate *s, const struct tnode *n, size_t mark,
 static int range_object(struct tstate *s, const struct tnode *n, size_t mark, json_object *obj,
                         bool *iterated)
 {
-        size_t count = (size_t)json_object_object_length(obj), i = 0;
-        _cleanup_free_ const char **keys = calloc(count ? count : 1, sizeof(*keys));
-        int r = 0;
+        _cleanup_free_ const char **keys = NULL;
+        int count = tpl_sorted_keys(obj, &keys), r = 0; /* Go ranges over a map in key order */
 
-        if (!keys)
+        if (count < 0)
                 return tpl_errorf_code(s, ENOMEM, "out of memory");
-        json_object_object_foreach (obj, k, val) {
-                (void)val;
-                keys[i++] = k;
-        }
-        /* Go ranges over a map in key order. */
-        qsort(keys, count, sizeof(*keys), cmp_str);
-        for (i = 0; i < count && r >= 0; i++) {
+        for (int i = 0; i < count && r >= 0; i++) {
                 json_object *key = json_object_new_string(keys[i]);
                 struct tval kv = { true, key };
 
@@ -750,7 +746,7 @@ static int walk_range(struct tstate *s, struct tval dot, const struct tnode *n)
         default: {
                 struct tbuf b = TBUF_INIT(256);
                 s->at = n;
-                tpl_print_value(s, &b, v);
+                tpl_print_value(&b, v);
                 r = tpl_errorf(s, "range can't iterate over %s", b.data ? b.data : "");
                 tpl_buf_release(&b);
                 break;
@@ -788,7 +784,7 @@ static int walk(struct tstate *s, struct tval dot, const struct tnode *n)
                 /* An action that only declares a variable prints nothing. */
                 if (n->pipe->n_decl == 0) {
                         s->at = n;
-                        r = tpl_print_value(s, s->out, v);
+                        r = tpl_print_value(s->out, v);
                         if (r == -ELOOP)
                                 r = tpl_errorf(s, "value nested too deeply to print");
                         else if (r < 0)
