@@ -101,6 +101,7 @@ fi
 # The runtime as the tests drive it: the integration suites read these.
 export BERTH_RUNTIME="$PWD/$BUILD/src/cli/berth-runtime"
 export BERTH_TESTHELPER="$PWD/$BUILD/tests/helper/berth-testhelper"
+export BERTH="$PWD/$BUILD/src/cli/berth"
 
 note "unit tests"
 run_unit unit "$BUILD"
