@@ -534,6 +534,7 @@ struct load_image {
 
 struct load {
         struct source src;
+        uint64_t max_bytes; /* also bounds each layer's uncompressed size */
         berth_platform want;
         struct load_image *images;
         size_t n_images;
@@ -1039,7 +1040,10 @@ static int unpack(struct load *l, struct load_image *li, berth_error *err)
                 _cleanup_(berth_layer_tx_freep) berth_layer_tx *tx = NULL;
                 _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *what = NULL;
-                berth_layer_options lo = { .keep_ownership = geteuid() == 0 };
+                berth_layer_options lo = {
+                        .keep_ownership = geteuid() == 0,
+                        .max_bytes = l->max_bytes < BERTH_LAYER_MAX_BYTES ? l->max_bytes : 0,
+                };
                 berth_layer_stats stats = { 0 };
                 const struct load_layer *ll = &li->layers[i];
                 int r;
@@ -1154,7 +1158,10 @@ static int finish(struct load *l, berth_load_result *ret, berth_error *err)
 static int load_common(berth_store *s, int fd, const char *dir, const berth_load_options *opts,
                        berth_load_result *ret, berth_error *err)
 {
-        struct load l = { .src = { .s = s, .dirfd = -1 } };
+        struct load l = {
+                .src = { .s = s, .dirfd = -1 },
+                .max_bytes = opts && opts->max_bytes ? opts->max_bytes : BERTH_ARCHIVE_MAX_BYTES,
+        };
         _cleanup_close_ int lease = -1;
         int r;
 
