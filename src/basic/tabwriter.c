@@ -150,6 +150,9 @@ berth_tabwriter *berth_tabwriter_new(unsigned minwidth, unsigned tabwidth, unsig
         tw->padchar = padchar;
         /* Padding with tabs can only align left. */
         tw->flags = padchar == '\t' ? flags & ~BERTH_TABWRITER_ALIGN_RIGHT : flags;
+        /* buf is never NULL, so that offsets into it are always defined. */
+        if (!grow((void **)&tw->buf, &tw->alloc, 64, 1))
+                tw->failed = true;
         reset(tw);
         if (tw->failed) {
                 berth_tabwriter_free(tw);

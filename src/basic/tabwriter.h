@@ -34,11 +34,12 @@
 #include "error.h"
 
 /* Go's flag values. FilterHTML (1) and StripEscape (2) are not supported. */
-#define BERTH_TABWRITER_ALIGN_RIGHT   (1u << 2) /* pad cells on the left */
-#define BERTH_TABWRITER_DISCARD_EMPTY (1u << 3) /* columns of empty '\v'-terminated cells vanish   \
-                                                 */
-#define BERTH_TABWRITER_TAB_INDENT (1u << 4)    /* pad leading empty cells with tabs */
-#define BERTH_TABWRITER_DEBUG      (1u << 5)    /* '|' between columns */
+#define BERTH_TABWRITER_ALIGN_RIGHT (1u << 2) /* pad cells on the left */
+#define BERTH_TABWRITER_DISCARD_EMPTY                                                              \
+        (1u << 3)                            /* columns of empty '\v'-terminated cells vanish      \
+                                              */
+#define BERTH_TABWRITER_TAB_INDENT (1u << 4) /* pad leading empty cells with tabs */
+#define BERTH_TABWRITER_DEBUG      (1u << 5) /* '|' between columns */
 
 typedef struct berth_tabwriter berth_tabwriter;
 

@@ -2,13 +2,15 @@
 #pragma once
 
 /*
- * What template-parse.c (text to tree), template.c (execution) and
- * template-funcs.c (functions and value printing) share. Not an API.
+ * What template-parse.c (text to tree), template.c (execution),
+ * template-funcs.c (the functions) and template-print.c (Go's printing of
+ * values) share. Not an API.
  */
 
 #include <json-c/json.h>
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "error.h"
 #include "template.h"
@@ -117,6 +119,7 @@ struct tstate {
         struct tvar *vars;
         size_t n_vars, alloc_vars;
         size_t steps;
+        size_t work;            /* bytes of the values functions returned */
         const struct tnode *at; /* the node being evaluated, for messages */
         berth_error *err;
 };
@@ -146,14 +149,51 @@ struct tpl_func {
 
 const struct tpl_func *tpl_func_lookup(const char *name, size_t len);
 
+/* Nesting of data that printing follows; deeper is refused (-ELOOP). */
+#define TPL_DEPTH_MAX 512
+
+/* What a value is, in Go's terms. */
+enum tkind {
+        K_MISSING,
+        K_NULL,
+        K_BOOL,
+        K_INT,
+        K_FLOAT,
+        K_STRING,
+        K_ARRAY,
+        K_OBJECT,
+};
+
+enum tkind tpl_kind(struct tval v);
+
+/* Whether an integer is past INT64_MAX (json-c keeps those as uint64); its value in *u. */
+bool tpl_int_unsigned(json_object *j, uint64_t *u);
+
+/* A string value's bytes and length. */
+const char *tpl_str(struct tval v, size_t *len);
+
+/* An object's keys sorted as Go sorts map keys (*ret borrowed from obj, free the array). */
+int tpl_sorted_keys(json_object *obj, const char ***ret);
+
+/*
+ * Printing, as template-print.c does it. These return 0, -ENOMEM, -E2BIG
+ * (the buffer's limit) or -ELOOP (data nested past TPL_DEPTH_MAX).
+ *
+ * tpl_print_value(): an action's output (%v; missing prints "<no value>").
+ * tpl_fmt_v(): an argument of print/println (%v; missing prints "<nil>").
+ * tpl_sprintf(): Go's fmt.Sprintf of the format f[0..flen).
+ * tpl_json_encode(): encoding/json without HTML escaping; -EDOM for NaN and infinities.
+ */
+int tpl_print_value(struct tbuf *b, struct tval v);
+int tpl_fmt_v(struct tbuf *b, struct tval v);
+int tpl_sprintf(struct tbuf *b, const char *f, size_t flen, struct tval *args, size_t n);
+int tpl_json_encode(struct tbuf *b, json_object *j);
+
 /* Go's truth of a value: false, 0, "", null, missing and empty containers are false. */
 bool tpl_truth(struct tval v);
 
 /* Go's type name of a value in messages: "string", "int", "[]interface {}", ... */
 const char *tpl_type_name(struct tval v);
-
-/* Appends the value as Go's fmt prints it with %v (missing prints "<no value>"). */
-int tpl_print_value(struct tstate *s, struct tbuf *b, struct tval v);
 
 /* Allocation failure or output overflow, as a message at s->at. */
 int tpl_buf_error(struct tstate *s, int r);

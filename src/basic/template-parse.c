@@ -93,6 +93,8 @@ struct lexer {
 
 /* "template: :LINE:COL: message", LINE from 1 and COL in bytes from 0, as Go's ErrorContext. */
 static int verror_at(berth_error *err, int code, const char *s, size_t pos, const char *fmt,
+                     va_list ap) __attribute__((format(printf, 5, 0)));
+static int verror_at(berth_error *err, int code, const char *s, size_t pos, const char *fmt,
                      va_list ap)
 {
         _cleanup_free_ char *msg = NULL;

@@ -98,6 +98,8 @@ void tpl_buf_release(struct tbuf *b)
 /* ---- errors ---- */
 
 static int verrorf(struct tstate *s, int code, const char *fmt, va_list ap)
+        __attribute__((format(printf, 3, 0)));
+static int verrorf(struct tstate *s, int code, const char *fmt, va_list ap)
 {
         _cleanup_free_ char *msg = NULL;
         const char *text = s->t->text;
@@ -145,6 +147,14 @@ int tpl_errorf_code(struct tstate *s, int code, const char *fmt, ...)
         return r;
 }
 
+int tpl_buf_error(struct tstate *s, int r)
+{
+        if (r == -E2BIG)
+                return tpl_errorf_code(s, E2BIG, "output exceeds %d bytes",
+                                       BERTH_TEMPLATE_MAX_OUTPUT);
+        return tpl_errorf_code(s, ENOMEM, "out of memory");
+}
+
 static int step(struct tstate *s)
 {
         if (++s->steps > BERTH_TEMPLATE_MAX_STEPS)
@@ -153,14 +163,28 @@ static int step(struct tstate *s)
         return 0;
 }
 
-static int cmp_str(const void *a, const void *b)
-{
-        return strcmp(*(const char *const *)a, *(const char *const *)b);
-}
-
 static void json_object_putp(json_object **j)
 {
         json_object_put(*j);
+}
+
+/*
+ * What functions make counts too: strings built and thrown away (a loop of
+ * `{{$x := printf "%1000000d" 1}}`) print nothing, yet cost as much.
+ */
+static int count_work(struct tstate *s, struct tval v)
+{
+        size_t n = 0;
+
+        if (v.valid && json_object_is_type(v.j, json_type_string))
+                n = (size_t)json_object_get_string_len(v.j);
+        else if (v.valid && json_object_is_type(v.j, json_type_array))
+                n = json_object_array_length(v.j) * sizeof(void *);
+        s->work += n;
+        if (s->work > BERTH_TEMPLATE_MAX_WORK)
+                return tpl_errorf_code(s, E2BIG, "functions produce more than %d bytes",
+                                       BERTH_TEMPLATE_MAX_WORK);
+        return 0;
 }
 
 /* ---- variables ---- */
@@ -216,8 +240,7 @@ static int eval_pipeline(struct tstate *s, struct tval dot, const struct tnode *
 static int eval_arg(struct tstate *s, struct tval dot, const struct tnode *n, struct tval *ret);
 
 /* One field of a value: a map lookup, as Go's evalField on a map[string]interface{}. */
-static int eval_field(struct tstate *s, struct tval receiver, const char *name, bool has_args,
-                      struct tval *ret)
+static int eval_field(struct tstate *s, struct tval receiver, const char *name, struct tval *ret)
 {
         json_object *v;
 
@@ -230,20 +253,18 @@ static int eval_field(struct tstate *s, struct tval receiver, const char *name, 
         if (!json_object_is_type(receiver.j, json_type_object))
                 return tpl_errorf(s, "can't evaluate field %s in type %s", name,
                                   tpl_type_name(receiver));
-        if (has_args)
-                return tpl_errorf(s, "%s is not a method but has arguments", name);
         *ret = json_object_object_get_ex(receiver.j, name, &v) ? tval_ref(v) : TVAL_MISSING;
         return 0;
 }
 
 static int eval_field_chain(struct tstate *s, struct tval receiver, char *const *idents, size_t n,
-                            bool has_args, struct tval *ret)
+                            struct tval *ret)
 {
         struct tval cur = receiver.valid ? tval_ref(receiver.j) : TVAL_MISSING;
 
         for (size_t i = 0; i < n; i++) {
                 struct tval next = TVAL_MISSING;
-                int r = eval_field(s, cur, idents[i], has_args && i + 1 == n, &next);
+                int r = eval_field(s, cur, idents[i], &next);
 
                 tval_put(&cur);
                 if (r < 0)
@@ -268,11 +289,10 @@ static int eval_variable(struct tstate *s, const struct tnode *n, bool has_args,
                 *ret = var->v.valid ? tval_ref(var->v.j) : TVAL_MISSING;
                 return 0;
         }
-        return eval_field_chain(s, var->v, n->idents + 1, n->n_idents - 1, has_args, ret);
+        return eval_field_chain(s, var->v, n->idents + 1, n->n_idents - 1, ret);
 }
 
-static int eval_chain(struct tstate *s, struct tval dot, const struct tnode *n, bool has_args,
-                      struct tval *ret)
+static int eval_chain(struct tstate *s, struct tval dot, const struct tnode *n, struct tval *ret)
 {
         struct tval base = TVAL_MISSING;
         int r;
@@ -285,7 +305,7 @@ static int eval_chain(struct tstate *s, struct tval dot, const struct tnode *n, 
         if (r < 0)
                 return r;
         s->at = n;
-        r = eval_field_chain(s, base, n->idents, n->n_idents, has_args, ret);
+        r = eval_field_chain(s, base, n->idents, n->n_idents, ret);
         tval_put(&base);
         return r;
 }
@@ -354,6 +374,11 @@ static int eval_call(struct tstate *s, struct tval dot, const struct tnode *cmd,
                         argv[0] = TVAL_MISSING;
                 } else {
                         r = f->fn(s, argv, n, ret);
+                        if (r >= 0) {
+                                r = count_work(s, *ret);
+                                if (r < 0)
+                                        tval_put(ret);
+                        }
                 }
         }
         for (size_t i = 0; i < got; i++)
@@ -372,6 +397,71 @@ static int not_a_function(struct tstate *s, const struct tnode *cmd, const struc
         return 0;
 }
 
+/*
+ * `.Label "key"`: docker's listing contexts have methods that take a key
+ * (ContainerContext.Label, VolumeContext.Label, ...). Here the member is an
+ * object, and calling it with one string looks the key up, giving "" when
+ * it is missing as the method does. Anything else is Go's error for a map
+ * member given arguments.
+ */
+static int call_member(struct tstate *s, struct tval dot, const struct tnode *cmd,
+                       const struct tval *final, const struct tnode *word, const char *name,
+                       struct tval member, struct tval *ret)
+{
+        struct tval key = TVAL_MISSING;
+        json_object *v;
+        int r;
+
+        s->at = word;
+        if (cmd->n_kids + (final ? 1 : 0) != 2 || !member.valid ||
+            !json_object_is_type(member.j, json_type_object))
+                return tpl_errorf(s, "%s is not a method but has arguments", name);
+        if (final) {
+                key = final->valid ? tval_ref(final->j) : TVAL_MISSING;
+        } else {
+                r = eval_arg(s, dot, cmd->kids[1], &key);
+                if (r < 0)
+                        return r;
+        }
+        s->at = cmd;
+        if (!key.valid || !json_object_is_type(key.j, json_type_string)) {
+                r = tpl_errorf(s, "wrong type for value; expected string; got %s",
+                               tpl_type_name(key));
+                tval_put(&key);
+                return r;
+        }
+        r = 0;
+        if (json_object_object_get_ex(member.j, json_object_get_string(key.j), &v)) {
+                *ret = tval_ref(v);
+        } else {
+                json_object *empty = json_object_new_string("");
+                if (empty)
+                        *ret = (struct tval){ true, empty };
+                else
+                        r = tpl_errorf_code(s, ENOMEM, "out of memory");
+        }
+        tval_put(&key);
+        return r;
+}
+
+/* A field chain, a variable's or a parenthesized value's, with the command's arguments. */
+static int eval_member(struct tstate *s, struct tval dot, const struct tnode *cmd,
+                       const struct tval *final, struct tval receiver, char *const *idents,
+                       size_t n, struct tval *ret)
+{
+        const struct tnode *word = cmd->kids[0];
+        struct tval member = TVAL_MISSING;
+        int r;
+
+        if (cmd->n_kids == 1 && !final)
+                return eval_field_chain(s, receiver, idents, n, ret);
+        r = eval_field_chain(s, receiver, idents, n, &member);
+        if (r >= 0)
+                r = call_member(s, dot, cmd, final, word, idents[n - 1], member, ret);
+        tval_put(&member);
+        return r;
+}
+
 static int eval_command(struct tstate *s, struct tval dot, const struct tnode *cmd,
                         const struct tval *final, struct tval *ret)
 {
@@ -384,11 +474,31 @@ static int eval_command(struct tstate *s, struct tval dot, const struct tnode *c
         switch (first->type) {
         case TN_FIELD:
                 s->at = first;
-                return eval_field_chain(s, dot, first->idents, first->n_idents, has_args, ret);
-        case TN_CHAIN:
-                return eval_chain(s, dot, first, has_args, ret);
-        case TN_VARIABLE:
+                return eval_member(s, dot, cmd, final, dot, first->idents, first->n_idents, ret);
+        case TN_CHAIN: {
+                struct tval base = TVAL_MISSING;
+                s->at = first;
+                if (first->node->type == TN_NIL)
+                        return tpl_errorf(s, "indirection through explicit nil in %.*s",
+                                          (int)(first->end - first->pos), s->t->text + first->pos);
+                r = eval_arg(s, dot, first->node, &base);
+                s->at = first;
+                if (r >= 0)
+                        r = eval_member(s, dot, cmd, final, base, first->idents, first->n_idents,
+                                        ret);
+                tval_put(&base);
+                return r;
+        }
+        case TN_VARIABLE: {
+                struct tvar *var = find_var(s, first->idents[0]);
+                s->at = first;
+                if (!var)
+                        return tpl_errorf(s, "undefined variable: %s", first->idents[0]);
+                if (first->n_idents > 1)
+                        return eval_member(s, dot, cmd, final, var->v, first->idents + 1,
+                                           first->n_idents - 1, ret);
                 return eval_variable(s, first, has_args, ret);
+        }
         case TN_IDENT:
                 return eval_call(s, dot, cmd, (const struct tnode *const *)cmd->kids + 1,
                                  cmd->n_kids - 1, final, ret);
@@ -430,11 +540,11 @@ static int eval_arg(struct tstate *s, struct tval dot, const struct tnode *n, st
                 *ret = tval_ref(n->literal);
                 return 0;
         case TN_FIELD:
-                return eval_field_chain(s, dot, n->idents, n->n_idents, false, ret);
+                return eval_field_chain(s, dot, n->idents, n->n_idents, ret);
         case TN_VARIABLE:
                 return eval_variable(s, n, false, ret);
         case TN_CHAIN:
-                return eval_chain(s, dot, n, false, ret);
+                return eval_chain(s, dot, n, ret);
         case TN_PIPE:
                 return eval_pipeline(s, dot, n, ret);
         case TN_IDENT: {
@@ -541,19 +651,12 @@ static int range_iteration(struct tstate *s, const struct tnode *n, size_t mark,
 static int range_object(struct tstate *s, const struct tnode *n, size_t mark, json_object *obj,
                         bool *iterated)
 {
-        size_t count = (size_t)json_object_object_length(obj), i = 0;
-        _cleanup_free_ const char **keys = calloc(count ? count : 1, sizeof(*keys));
-        int r = 0;
+        _cleanup_free_ const char **keys = NULL;
+        int count = tpl_sorted_keys(obj, &keys), r = 0; /* Go ranges over a map in key order */
 
-        if (!keys)
+        if (count < 0)
                 return tpl_errorf_code(s, ENOMEM, "out of memory");
-        json_object_object_foreach (obj, k, val) {
-                (void)val;
-                keys[i++] = k;
-        }
-        /* Go ranges over a map in key order. */
-        qsort(keys, count, sizeof(*keys), cmp_str);
-        for (i = 0; i < count && r >= 0; i++) {
+        for (int i = 0; i < count && r >= 0; i++) {
                 json_object *key = json_object_new_string(keys[i]);
                 struct tval kv = { true, key };
 
@@ -643,7 +746,7 @@ static int walk_range(struct tstate *s, struct tval dot, const struct tnode *n)
         default: {
                 struct tbuf b = TBUF_INIT(256);
                 s->at = n;
-                tpl_print_value(s, &b, v);
+                tpl_print_value(&b, v);
                 r = tpl_errorf(s, "range can't iterate over %s", b.data ? b.data : "");
                 tpl_buf_release(&b);
                 break;
@@ -681,7 +784,7 @@ static int walk(struct tstate *s, struct tval dot, const struct tnode *n)
                 /* An action that only declares a variable prints nothing. */
                 if (n->pipe->n_decl == 0) {
                         s->at = n;
-                        r = tpl_print_value(s, s->out, v);
+                        r = tpl_print_value(s->out, v);
                         if (r == -ELOOP)
                                 r = tpl_errorf(s, "value nested too deeply to print");
                         else if (r < 0)

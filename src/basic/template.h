@@ -12,10 +12,14 @@
  * missing key yields "no value", printed "<no value>"); an array is a slice,
  * a string a string, an integer an int, a real a float64, null a nil
  * pointer (printed "<nil>"; a field of it is an error, as in Go). Values
- * print as Go's fmt prints them with %v.
+ * print as Go's fmt prints them with %v. docker's contexts have methods that
+ * take a key (`{{.Label "com.example.x"}}`): a member that is an object can
+ * be called with one string and gives the key's value, "" when missing.
  *
- * Life cycle: parse once, render any number of times (a parsed template is
- * immutable, so renders may run in parallel threads), free.
+ * Life cycle: parse once, render any number of times, free. Rendering takes
+ * json-c references to the template's constants and to the data, and json-c
+ * reference counts are not atomic: render a template (and the same data)
+ * from one thread at a time.
  *
  *   _cleanup_(berth_template_freep) berth_template *t = NULL;
  *   if (berth_template_parse(format, BERTH_TEMPLATE_LIST, &t, &err) < 0)
@@ -44,6 +48,8 @@
 #define BERTH_TEMPLATE_MAX_OUTPUT (64 * 1024 * 1024) /* bytes one render may produce */
 /* Evaluation steps (actions, commands, range iterations) one render may take. */
 #define BERTH_TEMPLATE_MAX_STEPS (1 << 20)
+/* Bytes of the values functions may return in one render, printed or not. */
+#define BERTH_TEMPLATE_MAX_WORK (256 * 1024 * 1024)
 
 /*
  * berth_template_parse() flags.
@@ -54,7 +60,9 @@
  * removed; spaces at both ends are trimmed; the two-character sequences `\t`
  * and `\n` become a tab and a newline. Without it the text is a template as
  * is, as docker's `inspect -f` takes it (there `\n` stays a backslash and an
- * n, and "table" is text).
+ * n, and "table" is text). A format of just "table" leaves an empty row
+ * template: the command should use its default table format then, as
+ * docker's commands do.
  */
 #define BERTH_TEMPLATE_LIST (1u << 0)
 

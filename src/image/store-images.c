@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/fd.h"
 #include "basic/fs.h"
 #include "basic/log.h"
 #include "image/reference.h"
@@ -466,12 +467,80 @@ int berth_store_image_untag(berth_store *s, const char *name, berth_error *err)
         return 0;
 }
 
+void berth_store_boot_id(char ret[BERTH_BOOT_ID_MAX])
+{
+        _cleanup_free_ char *buf = NULL;
+        size_t len = 0;
+        int fd = open("/proc/sys/kernel/random/boot_id", O_RDONLY | O_CLOEXEC);
+
+        snprintf(ret, BERTH_BOOT_ID_MAX, "unknown");
+        if (fd < 0)
+                return;
+        if (berth_read_fd(fd, BERTH_BOOT_ID_MAX - 1, &buf, &len) == 0) {
+                while (len > 0 && buf[len - 1] == '\n')
+                        buf[--len] = '\0';
+                if (len > 0)
+                        snprintf(ret, BERTH_BOOT_ID_MAX, "%s", buf);
+        }
+        close(fd);
+}
+
+/*
+ * EBUSY while the image has a mount row of this boot. Rows of earlier boots
+ * go, with the directory of their mount (nothing can be mounted there now).
+ */
+static int check_not_mounted(berth_store *s, const char *id, berth_error *err)
+{
+        _cleanup_(berth_sqlite_finalizep) sqlite3_stmt *st = NULL;
+        char boot[BERTH_BOOT_ID_MAX];
+        int r, rc;
+
+        berth_store_boot_id(boot);
+        r = berth_store_prepare(s,
+                                "DELETE FROM image_mounts WHERE image_id = ? AND boot_id != ? "
+                                "RETURNING dir",
+                                &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        sqlite3_bind_text(st, 2, boot, -1, SQLITE_STATIC);
+        while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+                berth_error e = BERTH_ERROR_INIT;
+                const char *dir = (const char *)sqlite3_column_text(st, 0);
+                log_debug("store: image %s: mount `%s` is from an earlier boot", id, dir);
+                if (berth_rm_rf_at(AT_FDCWD, dir, &e) < 0) {
+                        log_warn("store: %s", berth_error_msg(&e));
+                        berth_error_release(&e);
+                }
+        }
+        if (rc != SQLITE_DONE)
+                return berth_store_sql_error(s, rc, err, "remove stale mounts");
+        sqlite3_finalize(TAKE_PTR(st));
+
+        r = berth_store_prepare(s, "SELECT dir FROM image_mounts WHERE image_id = ?", &st, err);
+        if (r < 0)
+                return r;
+        sqlite3_bind_text(st, 1, id, -1, SQLITE_STATIC);
+        rc = sqlite3_step(st);
+        if (rc == SQLITE_ROW)
+                return berth_error_set(err, EBUSY,
+                                       "unable to delete image %.12s: image is in use by a mount "
+                                       "(%s); unmount it first",
+                                       berth_digest_hex(id),
+                                       (const char *)sqlite3_column_text(st, 0));
+        if (rc != SQLITE_DONE)
+                return berth_store_sql_error(s, rc, err, "find mounts");
+        return 0;
+}
+
 int berth_store_image_delete(berth_store *s, const char *id, berth_error *err)
 {
         int r = begin(s, err);
         if (r < 0)
                 return r;
-        r = run3(s, "DELETE FROM images WHERE id = ?", id, NULL, NULL, err);
+        r = check_not_mounted(s, id, err);
+        if (r >= 0)
+                r = run3(s, "DELETE FROM images WHERE id = ?", id, NULL, NULL, err);
         if (r == 0)
                 r = berth_error_set(err, ENOENT, "No such image: %s", id);
         return commit(s, r, err);

@@ -19,3 +19,10 @@ void berth_sqlite_finalizep(sqlite3_stmt **st);
 int berth_store_lock(berth_store *s, const char *kind, const char *digest, bool wait,
                      berth_error *err);
 void berth_store_unlock(berth_store *s, const char *kind, const char *digest, int fd, bool remove);
+
+/*
+ * This boot's id (/proc/sys/kernel/random/boot_id), or "unknown": rows of
+ * image_mounts written in another boot describe mounts that are gone.
+ */
+#define BERTH_BOOT_ID_MAX 40
+void berth_store_boot_id(char ret[BERTH_BOOT_ID_MAX]);

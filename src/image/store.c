@@ -20,8 +20,11 @@
 #include "image/reference.h"
 #include "image/store-internal.h"
 
+#define STRINGIFY_(x) #x
+#define STRINGIFY(x)  STRINGIFY_(x)
+
 /* Bumped with every change to the schema below; older stores are migrated in store_migrate(). */
-#define SCHEMA_VERSION 1
+#define SCHEMA_VERSION 2
 
 static const char schema[] =
         "CREATE TABLE IF NOT EXISTS layers ("
@@ -55,7 +58,13 @@ static const char schema[] =
         "CREATE TABLE IF NOT EXISTS repo_digests ("
         "  repo_digest TEXT PRIMARY KEY,"
         "  image_id TEXT NOT NULL REFERENCES images(id) ON DELETE CASCADE);"
-        "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);";
+        "CREATE INDEX IF NOT EXISTS repo_digests_image ON repo_digests(image_id);"
+        /* Version 2. No ON DELETE: an image with a mount row cannot be deleted (snapshot.h). */
+        "CREATE TABLE IF NOT EXISTS image_mounts ("
+        "  image_id TEXT PRIMARY KEY REFERENCES images(id),"
+        "  dir TEXT NOT NULL,"
+        "  boot_id TEXT NOT NULL,"
+        "  added INTEGER NOT NULL);";
 
 struct berth_store {
         char *root;
@@ -205,12 +214,19 @@ static int store_migrate(berth_store *s, berth_error *err)
                                        s->root, version, SCHEMA_VERSION);
         if (version == SCHEMA_VERSION)
                 return 0;
+        /*
+         * A statement not yet reset holds a read snapshot: BEGIN IMMEDIATE on it
+         * fails at once (SQLITE_BUSY, no busy wait) when another berth creating
+         * the same store wrote meanwhile.
+         */
+        sqlite3_finalize(TAKE_PTR(st));
         r = berth_store_exec(s, "BEGIN IMMEDIATE", err);
         if (r < 0)
                 return r;
+        /* Every statement of the schema is IF NOT EXISTS: running it brings any older one up. */
         r = berth_store_exec(s, schema, err);
         if (r >= 0)
-                r = berth_store_exec(s, "PRAGMA user_version = 1", err);
+                r = berth_store_exec(s, "PRAGMA user_version = " STRINGIFY(SCHEMA_VERSION), err);
         if (r < 0) {
                 sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
                 return r;

@@ -187,7 +187,10 @@ int berth_store_image_list(berth_store *s, berth_image **ret, size_t *ret_n, ber
 int berth_store_image_tag(berth_store *s, const char *id, const char *name, berth_error *err);
 /* Removes a name; ENOENT when no image has it. */
 int berth_store_image_untag(berth_store *s, const char *name, berth_error *err);
-/* Removes the image record (names, digests too); its layers and blobs go at the next gc. */
+/*
+ * Removes the image record (names, digests too); its layers and blobs go at
+ * the next gc. EBUSY while the image is mounted (snapshot.h, berth_image_mount).
+ */
 int berth_store_image_delete(berth_store *s, const char *id, berth_error *err);
 
 /*

@@ -5,6 +5,8 @@
                                    binary, a link per applet, /etc files)
   mktar.py file OUT.tar PATH TEXT  one regular file PATH holding TEXT
   mktar.py whiteout OUT.tar PATH   a whiteout for PATH (".wh." entry)
+  mktar.py opaque OUT.tar DIR      DIR marked opaque (".wh..wh..opq") holding
+                                   one file, DIR/kept
   mktar.py hostile-KIND OUT.tar    a layer that tries to escape:
       dotdot      ../escaped
       abs-dotdot  /a/../../escaped   (".." after an absolute start)
@@ -161,6 +163,13 @@ def main():
         with tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as t:
             d, b = os.path.split(sys.argv[3])
             add_file(t, os.path.join(d, ".wh." + b), b"")
+    elif kind == "opaque":
+        with tarfile.open(out, "w", format=tarfile.GNU_FORMAT) as t:
+            parts = sys.argv[3].split("/")
+            for k in range(1, len(parts) + 1):
+                add_dir(t, "/".join(parts[:k]))
+            add_file(t, sys.argv[3] + "/.wh..wh..opq", b"")
+            add_file(t, sys.argv[3] + "/kept", b"kept\n")
     elif kind == "hostile-huge":
         huge(out)
     elif kind.startswith("hostile-"):

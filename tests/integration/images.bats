@@ -254,19 +254,30 @@ teardown() {
 }
 
 @test "push uploads what the registry lacks, in chunks when asked" {
-	berth pull -q "$REGISTRY/test/zstd:v1" >/dev/null
-	berth tag "$REGISTRY/test/zstd:v1" "$REGISTRY/fresh/zstd:v1"
-	# A registry without the blobs: only a fresh push into its storage can give them.
-	rm -rf "$REGISTRY_DIR"/storage/docker/registry/v2/repositories/test/zstd
-	run env BERTH_PUSH_CHUNK_SIZE=65536 "$BERTH" --root "$B_ROOT" --runroot "$B_RUNROOT" push "$REGISTRY/fresh/zstd:v1"
+	# Content the registry has never seen: a local import of a fresh tarball.
+	head -c 300000 /dev/urandom >"$BATS_TEST_TMPDIR/random"
+	tar -C "$BATS_TEST_TMPDIR" -cf "$BATS_TEST_TMPDIR/rootfs.tar" random
+	run berth import -c 'CMD ["/random"]' "$BATS_TEST_TMPDIR/rootfs.tar" "$REGISTRY/fresh/random:v1"
+	expect_status 0
+	run env BERTH_PUSH_CHUNK_SIZE=65536 "$BERTH" --root "$B_ROOT" --runroot "$B_RUNROOT" push "$REGISTRY/fresh/random:v1"
 	expect_status 0
 	expect_output_has ": Pushed"
 	local digest
-	digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/fresh/zstd:v1")
+	digest=$(skopeo inspect --tls-verify=false --format '{{.Digest}}' "docker://$REGISTRY/fresh/random:v1")
 	expect_output_has "v1: digest: $digest"
+	# The registry's log shows the blob went up in PATCH requests.
+	[ "$(grep -c '"PATCH /v2/fresh/random/blobs/uploads/' "$REGISTRY_LOG")" -ge 4 ] || grep -c PATCH "$REGISTRY_LOG"
 	# What the registry holds is the exact image: skopeo copies it out and it verifies.
-	run skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/fresh/zstd:v1" "oci:$BATS_TEST_TMPDIR/back:v1"
+	run skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/fresh/random:v1" "oci:$BATS_TEST_TMPDIR/back:v1"
 	expect_status 0
+	# And pulled into a fresh store it is the same image.
+	local id
+	id=$(berth image inspect --format '{{.Id}}' "$REGISTRY/fresh/random:v1")
+	B_ROOT=$BATS_TEST_TMPDIR/root2
+	run berth pull -q "$REGISTRY/fresh/random:v1"
+	expect_status 0
+	run berth image inspect --format '{{.Id}}' "$REGISTRY/fresh/random:v1"
+	[ "$output" = "$id" ]
 }
 
 @test "two pulls of one image at once do the work once and both succeed" {

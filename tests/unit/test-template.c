@@ -330,7 +330,7 @@ static void test_slice_pad_truncate(void **state)
                    "012345 [www]  web  | | 0123 web");
 }
 
-static void test_reuse_and_parallel_data(void **state)
+static void test_reuse(void **state)
 {
         berth_error err = BERTH_ERROR_INIT;
         _cleanup_(berth_template_freep) berth_template *t = NULL;
@@ -347,6 +347,21 @@ static void test_reuse_and_parallel_data(void **state)
                 assert_string_equal(out, want[i]);
                 json_object_put(d);
         }
+}
+
+static void test_label_method(void **state)
+{
+        /* docker's `.Label "key"` methods: an object member called with a key. */
+        check_data(
+                "{{.Config.Labels \"app\"}}|{{.Config.Labels \"nope\"}}|{{\"z\" | .Config.Labels}}",
+                "web||last");
+        check_render_error(
+                "{{.Name \"x\"}}", DATA, EINVAL,
+                "template: :1:2: executing \"\" at <.Name>: Name is not a method but has "
+                "arguments");
+        check_render_error("{{.Config.Labels \"a\" \"b\"}}", DATA, EINVAL,
+                           "template: :1:2: executing \"\" at <.Config.Labels>: Labels is not a "
+                           "method but has arguments");
 }
 
 /* ---- errors ---- */
@@ -435,6 +450,10 @@ static void test_bounds(void **state)
 
         /* 70000 rows of 1000 bytes pass the 64 MiB output bound. */
         check_render_error("{{range 70000}}{{printf \"%1000d\" .}}{{end}}", NULL, E2BIG, NULL);
+        /* 300 strings of 1 MB pass the bound on work, though none is printed. */
+        check_render_error("{{range 300}}{{$x := printf \"%1000000d\" 1}}{{end}}", NULL, E2BIG,
+                           "template: :1:21: executing \"\" at <printf \"%1000000d\" 1>: "
+                           "functions produce more than 268435456 bytes");
         /* Four million turns of an empty loop pass the step bound. */
         check_render_error("{{range 2000}}{{range 2000}}{{end}}{{end}}", NULL, E2BIG, NULL);
 }
@@ -717,7 +736,8 @@ int main(void)
                 cmocka_unit_test(test_variables),
                 cmocka_unit_test(test_literals),
                 cmocka_unit_test(test_slice_pad_truncate),
-                cmocka_unit_test(test_reuse_and_parallel_data),
+                cmocka_unit_test(test_reuse),
+                cmocka_unit_test(test_label_method),
                 cmocka_unit_test(test_syntax_errors),
                 cmocka_unit_test(test_runtime_errors),
                 cmocka_unit_test(test_bounds),

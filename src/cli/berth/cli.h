@@ -11,12 +11,15 @@
 #include <stdint.h>
 
 #include "basic/error.h"
+#include "image/snapshot.h"
 #include "image/store.h"
 
 struct cli {
         const char *root;    /* --root / BERTH_ROOT, or NULL for the default */
         const char *runroot; /* --runroot / BERTH_RUNROOT */
         bool debug;
+        /* --storage-driver / BERTH_STORAGE_DRIVER: how root filesystems are made */
+        berth_snapshot_driver storage_driver;
         berth_store *store; /* opened on first use */
 };
 
@@ -48,3 +51,5 @@ int cmd_load(struct cli *c, int argc, char **argv);
 int cmd_import(struct cli *c, int argc, char **argv);
 int cmd_login(struct cli *c, int argc, char **argv);
 int cmd_logout(struct cli *c, int argc, char **argv);
+int cmd_image_mount(struct cli *c, int argc, char **argv);
+int cmd_image_unmount(struct cli *c, int argc, char **argv);

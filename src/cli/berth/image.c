@@ -634,13 +634,15 @@ static int remove_image(berth_store *s, const char *arg, bool force, berth_error
                                        "referenced in multiple repositories",
                                        sid);
         }
-        for (char **n = img.names; *n; n++)
-                print_untagged(*n);
-        for (char **d = img.repo_digests; *d; d++)
-                print_untagged(*d);
+        /* Deleted first: the store refuses an image in use (mounted), which untags nothing. */
         r = berth_store_image_delete(s, img.id, err);
-        if (r >= 0)
+        if (r >= 0) {
+                for (char **n = img.names; *n; n++)
+                        print_untagged(*n);
+                for (char **d = img.repo_digests; *d; d++)
+                        print_untagged(*d);
                 printf("Deleted: %s\n", img.id);
+        }
         berth_image_release(&img);
         return r;
 }
@@ -774,6 +776,15 @@ int cmd_image_prune(struct cli *c, int argc, char **argv)
                         if (!labels_match(filters.labels, cfg->config.labels))
                                 continue;
                 }
+                r = berth_store_image_delete(s, img->id, &err);
+                if (r == -EBUSY) {
+                        /* in use (mounted): not unused, so prune leaves it, as docker does */
+                        berth_error_release(&err);
+                        r = 0;
+                        continue;
+                }
+                if (r < 0)
+                        break;
                 if (!any)
                         printf("Deleted Images:\n");
                 any = true;
@@ -781,9 +792,7 @@ int cmd_image_prune(struct cli *c, int argc, char **argv)
                         printf("untagged: %s\n", *nm);
                 for (char **d = img->repo_digests; *d; d++)
                         printf("untagged: %s\n", *d);
-                r = berth_store_image_delete(s, img->id, &err);
-                if (r >= 0)
-                        printf("deleted: %s\n", img->id);
+                printf("deleted: %s\n", img->id);
         }
         berth_images_free(imgs, n);
         image_filters_release(&filters);

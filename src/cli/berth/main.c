@@ -44,6 +44,9 @@ static const struct command image_commands[] = {
         { "inspect", cmd_image_inspect, "Display detailed information on one or more images" },
         { "history", cmd_history, "Show the history of an image" },
         { "prune", cmd_image_prune, "Remove unused images" },
+        { "mount", cmd_image_mount, "Mount an image's root filesystem" },
+        { "unmount", cmd_image_unmount, "Unmount an image's root filesystem" },
+        { "umount", cmd_image_unmount, NULL },
         { "save", cmd_save,
           "Save one or more images to a tar archive (streamed to STDOUT by "
           "default)" },
@@ -97,6 +100,8 @@ static void usage(FILE *f)
         fprintf(f, "\nGlobal options:\n"
                    "      --root DIR       store directory (default /var/lib/berth)\n"
                    "      --runroot DIR    run directory (default /run/berth)\n"
+                   "      --storage-driver DRIVER\n"
+                   "                       overlay or vfs (default: overlay where it works)\n"
                    "  -D, --debug          enable debug output\n"
                    "  -l, --log-level LVL  debug, info, warn, error\n"
                    "  -v, --version        print version information and quit\n");
@@ -170,14 +175,25 @@ static int run(struct cli *c, int argc, char **argv)
         return cmd->fn(c, argc, argv);
 }
 
+static int set_storage_driver(struct cli *c, const char *v, const char *what)
+{
+        if (berth_snapshot_driver_from_string(v, &c->storage_driver) < 0)
+                return cli_usage("", "%s: unsupported storage driver \"%s\" (overlay or vfs)", what,
+                                 v);
+        return 0;
+}
+
 int main(int argc, char **argv)
 {
         struct cli c = { 0 };
+        const char *env = getenv("BERTH_STORAGE_DRIVER");
         int i, r;
 
         /* Writes to closed pipes fail with EPIPE where they happen rather than kill berth. */
         signal(SIGPIPE, SIG_IGN);
         berth_log_set_level(BERTH_LOG_WARNING);
+        if (env && set_storage_driver(&c, env, "BERTH_STORAGE_DRIVER") != 0)
+                return 125;
         for (i = 1; i < argc && argv[i][0] == '-'; i++) {
                 const char *v = NULL;
                 int f;
@@ -186,8 +202,11 @@ int main(int argc, char **argv)
                         c.root = v;
                 else if ((f = flag_value(argv, argc, &i, "--runroot", &v)) != 0)
                         c.runroot = v;
-                else if ((f = flag_value(argv, argc, &i, "--log-level", &v)) != 0 ||
-                         (f = flag_value(argv, argc, &i, "-l", &v)) != 0) {
+                else if ((f = flag_value(argv, argc, &i, "--storage-driver", &v)) != 0) {
+                        if (f > 0 && set_storage_driver(&c, v, "--storage-driver") != 0)
+                                return 125;
+                } else if ((f = flag_value(argv, argc, &i, "--log-level", &v)) != 0 ||
+                           (f = flag_value(argv, argc, &i, "-l", &v)) != 0) {
                         if (f > 0 && strcmp(v, "debug") == 0)
                                 c.debug = true;
                 } else if (strcmp(argv[i], "-D") == 0 || strcmp(argv[i], "--debug") == 0)
