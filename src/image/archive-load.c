@@ -52,7 +52,7 @@ struct source {
         berth_store *s;
         int dirfd; /* a directory, or -1 for a spooled tar */
         struct entry *entries;
-        size_t n_entries;
+        size_t n_entries, cap;
         uint64_t small_total;
 };
 
@@ -99,14 +99,19 @@ static struct entry *entry_resolve(struct source *src, const char *name, berth_e
 
 static int entry_new(struct source *src, char *name, struct entry **ret, berth_error *err)
 {
-        struct entry *n = realloc(src->entries, (src->n_entries + 1) * sizeof(*n));
+        struct entry *n;
 
-        if (!n) {
-                free(name);
-                return berth_error_set(err, ENOMEM, "out of memory");
+        if (src->n_entries == src->cap) {
+                size_t cap = src->cap ? src->cap * 2 : 64;
+                n = realloc(src->entries, cap * sizeof(*n));
+                if (!n) {
+                        free(name);
+                        return berth_error_set(err, ENOMEM, "out of memory");
+                }
+                src->entries = n;
+                src->cap = cap;
         }
-        src->entries = n;
-        n = &n[src->n_entries++];
+        n = &src->entries[src->n_entries++];
         *n = (struct entry){ .name = name };
         *ret = n;
         return 0;
@@ -118,7 +123,6 @@ static int link_target(const char *name, const char *target, bool hard, char **r
 {
         _cleanup_free_ char *joined = NULL;
         const char *slash = strrchr(name, '/');
-        int r;
 
         if (target[0] == '/')
                 return berth_error_set(err, EINVAL,
@@ -163,9 +167,8 @@ static int link_target(const char *name, const char *target, bool hard, char **r
                 len += n;
         }
         out[len] = '\0';
-        r = 0;
         *ret = TAKE_PTR(out);
-        return r;
+        return 0;
 }
 
 static bool is_meta(const char *name)
