@@ -52,7 +52,7 @@ struct source {
         berth_store *s;
         int dirfd; /* a directory, or -1 for a spooled tar */
         struct entry *entries;
-        size_t n_entries;
+        size_t n_entries, cap;
         uint64_t small_total;
 };
 
@@ -99,14 +99,19 @@ static struct entry *entry_resolve(struct source *src, const char *name, berth_e
 
 static int entry_new(struct source *src, char *name, struct entry **ret, berth_error *err)
 {
-        struct entry *n = realloc(src->entries, (src->n_entries + 1) * sizeof(*n));
+        struct entry *n;
 
-        if (!n) {
-                free(name);
-                return berth_error_set(err, ENOMEM, "out of memory");
+        if (src->n_entries == src->cap) {
+                size_t cap = src->cap ? src->cap * 2 : 64;
+                n = realloc(src->entries, cap * sizeof(*n));
+                if (!n) {
+                        free(name);
+                        return berth_error_set(err, ENOMEM, "out of memory");
+                }
+                src->entries = n;
+                src->cap = cap;
         }
-        src->entries = n;
-        n = &n[src->n_entries++];
+        n = &src->entries[src->n_entries++];
         *n = (struct entry){ .name = name };
         *ret = n;
         return 0;
@@ -118,7 +123,6 @@ static int link_target(const char *name, const char *target, bool hard, char **r
 {
         _cleanup_free_ char *joined = NULL;
         const char *slash = strrchr(name, '/');
-        int r;
 
         if (target[0] == '/')
                 return berth_error_set(err, EINVAL,
@@ -163,9 +167,8 @@ static int link_target(const char *name, const char *target, bool hard, char **r
                 len += n;
         }
         out[len] = '\0';
-        r = 0;
         *ret = TAKE_PTR(out);
-        return r;
+        return 0;
 }
 
 static bool is_meta(const char *name)
@@ -534,6 +537,7 @@ struct load_image {
 
 struct load {
         struct source src;
+        uint64_t max_bytes; /* also bounds each layer's uncompressed size */
         berth_platform want;
         struct load_image *images;
         size_t n_images;
@@ -1039,7 +1043,10 @@ static int unpack(struct load *l, struct load_image *li, berth_error *err)
                 _cleanup_(berth_layer_tx_freep) berth_layer_tx *tx = NULL;
                 _cleanup_close_ int fd = -1;
                 _cleanup_free_ char *what = NULL;
-                berth_layer_options lo = { .keep_ownership = geteuid() == 0 };
+                berth_layer_options lo = {
+                        .keep_ownership = geteuid() == 0,
+                        .max_bytes = l->max_bytes < BERTH_LAYER_MAX_BYTES ? l->max_bytes : 0,
+                };
                 berth_layer_stats stats = { 0 };
                 const struct load_layer *ll = &li->layers[i];
                 int r;
@@ -1154,7 +1161,10 @@ static int finish(struct load *l, berth_load_result *ret, berth_error *err)
 static int load_common(berth_store *s, int fd, const char *dir, const berth_load_options *opts,
                        berth_load_result *ret, berth_error *err)
 {
-        struct load l = { .src = { .s = s, .dirfd = -1 } };
+        struct load l = {
+                .src = { .s = s, .dirfd = -1 },
+                .max_bytes = opts && opts->max_bytes ? opts->max_bytes : BERTH_ARCHIVE_MAX_BYTES,
+        };
         _cleanup_close_ int lease = -1;
         int r;
 

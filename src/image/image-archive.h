@@ -76,7 +76,8 @@ int berth_image_save(berth_store *s, char *const *refs, size_t n_refs, berth_arc
 typedef struct berth_load_options {
         const char *platform; /* the entry of a multi-platform index to load; NULL: the host's */
         uint64_t max_entries; /* 0 = BERTH_ARCHIVE_MAX_ENTRIES */
-        uint64_t max_bytes;   /* sum of the entries' sizes; 0 = BERTH_ARCHIVE_MAX_BYTES */
+        uint64_t max_bytes;   /* sum of the entries' sizes, and each layer's uncompressed size
+                                 (at most BERTH_LAYER_MAX_BYTES); 0 = BERTH_ARCHIVE_MAX_BYTES */
 } berth_load_options;
 
 typedef struct berth_loaded_image {

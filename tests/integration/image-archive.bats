@@ -311,6 +311,60 @@ expect_no_images() {
 	done
 }
 
+@test "load: docker's legacy layout (<id>/layer.tar, <hex>.json, a duplicate layer as a symlink)" {
+	# What docker save wrote before 25: built here from the two-layer layout,
+	# with the first layer repeated on top as a symlink, as docker dedups it.
+	python3 - "$BATS_FILE_TMPDIR/two" "$BATS_TEST_TMPDIR/legacy.tar" <<-'PY'
+		import gzip, hashlib, io, json, os, sys, tarfile
+		lay, out = sys.argv[1:]
+		blob = lambda d: open(os.path.join(lay, "blobs", *d.split(":")), "rb").read()
+		m = json.loads(blob(json.load(open(os.path.join(lay, "index.json")))["manifests"][0]["digest"]))
+		cfg = json.loads(blob(m["config"]["digest"]))
+		layers = [gzip.decompress(blob(l["digest"])) for l in m["layers"]]
+		layers.append(layers[0])
+		cfg["rootfs"]["diff_ids"].append(cfg["rootfs"]["diff_ids"][0])
+		cfg["history"].append({"created_by": "the first layer again"})
+		cdata = json.dumps(cfg).encode()
+		chex = hashlib.sha256(cdata).hexdigest()
+		ids = [hashlib.sha256(b"legacy %d" % i).hexdigest() for i in range(len(layers))]
+		files = {chex + ".json": cdata}
+		links = {}
+		for i, (lid, data) in enumerate(zip(ids, layers)):
+		    files[lid + "/VERSION"] = b"1.0"
+		    files[lid + "/json"] = json.dumps({"id": lid}).encode()
+		    if i == len(layers) - 1:
+		        links[lid + "/layer.tar"] = "../" + ids[0] + "/layer.tar"
+		    else:
+		        files[lid + "/layer.tar"] = data
+		files["manifest.json"] = json.dumps([{"Config": chex + ".json", "RepoTags": ["test/legacy:1"],
+		    "Layers": [l + "/layer.tar" for l in ids]}]).encode()
+		files["repositories"] = json.dumps({"test/legacy": {"1": ids[-1]}}).encode()
+		with tarfile.open(out, "w") as t:
+		    for name in sorted(set(list(files) + list(links) + [l for l in ids])):
+		        if name in ids:
+		            ti = tarfile.TarInfo(name); ti.type = tarfile.DIRTYPE; ti.mode = 0o755
+		            t.addfile(ti)
+		        elif name in links:
+		            ti = tarfile.TarInfo(name); ti.type = tarfile.SYMTYPE; ti.linkname = links[name]
+		            t.addfile(ti)
+		        else:
+		            ti = tarfile.TarInfo(name); ti.size = len(files[name])
+		            t.addfile(ti, io.BytesIO(files[name]))
+	PY
+	want=$(tar -xOf "$BATS_TEST_TMPDIR/legacy.tar" manifest.json | jq -r '.[0].Config' | sed 's/\.json$//')
+	run berth load -i "$BATS_TEST_TMPDIR/legacy.tar"
+	expect_status 0
+	[ "$output" = "Loaded image: test/legacy:1" ]
+	run berth image inspect --format '{{.Id}} {{len .RootFS.Layers}}' test/legacy:1
+	expect_status 0
+	[ "$output" = "sha256:$want 3" ]
+	# It saves again, as Docker 25 would write it, and loads into a fresh store.
+	berth save -o "$BATS_TEST_TMPDIR/again.tar" test/legacy:1
+	run berth2 load -i "$BATS_TEST_TMPDIR/again.tar"
+	expect_status 0
+	[ "$(berth2 images -q --no-trunc)" = "sha256:$want" ]
+}
+
 @test "load: skopeo's oci-archive, and an OCI layout directory with an index of platforms" {
 	want=$(config_digest "$BATS_FILE_TMPDIR/two")
 	run berth load -i "$BATS_FILE_TMPDIR/two-oci.tar"
