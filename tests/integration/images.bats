@@ -309,3 +309,17 @@ teardown() {
 	run berth images -q
 	[ -z "$output" ]
 }
+
+@test "pull on a terminal draws a line per layer and redraws it in place" {
+	# script(1) gives berth a pty for stdout, as a user's terminal would.
+	run script -qec "TERM=xterm $BERTH --root $B_ROOT --runroot $B_RUNROOT pull $REGISTRY/test/docker:v1" /dev/null
+	expect_status 0
+	# Cursor-up and erase-line sequences, and a progress bar.
+	[[ "$output" == *$'\033['*A$'\033[2K'* ]] || fail "no in-place redraw: $(printf '%q' "$output")"
+	expect_output_has "Pull complete"
+	expect_output_has "Status: Downloaded newer image for $REGISTRY/test/docker:v1"
+	# Without a terminal: plain lines, no escapes.
+	berth rmi -f "$REGISTRY/test/docker:v1" >/dev/null
+	run berth pull "$REGISTRY/test/docker:v1"
+	[[ "$output" != *$'\033'* ]]
+}
