@@ -77,7 +77,7 @@ int cmd_pull(struct cli *c, int argc, char **argv)
         int o, r;
 
         optind = 1;
-        while ((o = getopt_long(argc, argv, "+aqh", opts, NULL)) != -1) {
+        while ((o = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
                 switch (o) {
                 case 'a':
                         po.all_tags = true;
