@@ -720,6 +720,77 @@ static void test_no_ownership(void **state)
         assert_file(f->layerfd, "f", "x", 0600, geteuid(), getegid());
 }
 
+/* Modes come out as the tar says whatever the umask, which only shapes the first try. */
+static void test_modes_umask(void **state)
+{
+        static const mode_t masks[] = { 022, 077, 0 };
+        struct fixture *f = *state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(masks); i++) {
+                struct tarb *t = tb_new();
+                _cleanup_free_ unsigned char *tar = NULL;
+                mode_t old = umask(masks[i]);
+                struct stat st;
+                char name[32];
+                size_t len;
+
+                snprintf(name, sizeof(name), "m%zu/", i);
+                tb_dir(t, name, 0777);
+                snprintf(name, sizeof(name), "m%zu/all", i);
+                tb_file_full(t, name, 0666, 0, 0, "a");
+                snprintf(name, sizeof(name), "m%zu/exec", i);
+                tb_file_full(t, name, 0775, 0, 0, "e");
+                snprintf(name, sizeof(name), "m%zu/fifo", i);
+                tb_node(t, name, S_IFIFO | 0666, 0, 0);
+                tar = tb_finish(t, &len);
+                apply_ok(f, tar, len, &owner_opts, NULL);
+                umask(old);
+                snprintf(name, sizeof(name), "m%zu/all", i);
+                assert_file(f->layerfd, name, "a", 0666, 0, 0);
+                snprintf(name, sizeof(name), "m%zu/exec", i);
+                assert_file(f->layerfd, name, "e", 0775, 0, 0);
+                snprintf(name, sizeof(name), "m%zu/fifo", i);
+                assert_int_equal(fstatat(f->layerfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_int_equal(st.st_mode & 07777, 0666);
+                snprintf(name, sizeof(name), "m%zu", i);
+                assert_int_equal(fstatat(f->layerfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_int_equal(st.st_mode & 07777, 0777);
+        }
+}
+
+/*
+ * In a setgid directory new inodes take its group, and directories its
+ * setgid bit: entries still get exactly the owner and mode the tar says.
+ */
+static void test_setgid_parent(void **state)
+{
+        struct fixture *f = *state;
+        struct tarb *t = tb_new();
+        _cleanup_free_ unsigned char *tar = NULL;
+        struct archive_entry *e;
+        struct stat st;
+        size_t len;
+
+        e = tb_entry("g/", S_IFDIR | 02775, 0, 50);
+        tb_put(t, e, NULL, 0);
+        tb_file(t, "g/f", "f");
+        tb_dir(t, "g/sub/", 0755);
+        tb_symlink(t, "g/link", "f");
+        tb_file_full(t, "g/staff", 0640, 0, 50, "s");
+        tar = tb_finish(t, &len);
+        apply_ok(f, tar, len, &owner_opts, NULL);
+        assert_int_equal(fstatat(f->layerfd, "g", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 02775);
+        assert_int_equal(st.st_gid, 50);
+        assert_file(f->layerfd, "g/f", "f", 0644, 0, 0);
+        assert_file(f->layerfd, "g/staff", "s", 0640, 0, 50);
+        assert_int_equal(fstatat(f->layerfd, "g/sub", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(fstatat(f->layerfd, "g/link", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_gid, 0);
+}
+
 static void assert_xattr(int dirfd, const char *path, const char *name, const char *value)
 {
         char pp[PATH_MAX + 64], buf[64];
@@ -1398,30 +1469,15 @@ static void test_deep(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                T(test_rich_plain),
-                T(test_rich_gzip),
-                T(test_rich_zstd),
-                T(test_rich_gzip_pipe),
-                T(test_rich_zstd_pipe),
-                T(test_shift_and_devices),
-                T(test_no_ownership),
-                T(test_whiteouts),
-                T(test_raw_whiteouts),
-                T(test_bad_whiteouts),
-                T(test_replace),
-                T(test_symlink_inside),
-                T(test_absolute_names),
-                T(test_hostile),
-                T(test_bomb),
-                T(test_empty),
-                T(test_trailing_zeros),
-                T(test_corrupt),
-                T(test_gzip_members),
-                T(test_zstd_frames),
-                T(test_large),
-                T(test_write_tar_roundtrip),
-                T(test_write_tar_errors),
-                T(test_deep),
+                T(test_rich_plain),       T(test_rich_gzip),      T(test_rich_zstd),
+                T(test_rich_gzip_pipe),   T(test_rich_zstd_pipe), T(test_shift_and_devices),
+                T(test_no_ownership),     T(test_modes_umask),    T(test_setgid_parent),
+                T(test_whiteouts),        T(test_raw_whiteouts),  T(test_bad_whiteouts),
+                T(test_replace),          T(test_symlink_inside), T(test_absolute_names),
+                T(test_hostile),          T(test_bomb),           T(test_empty),
+                T(test_trailing_zeros),   T(test_corrupt),        T(test_gzip_members),
+                T(test_zstd_frames),      T(test_large),          T(test_write_tar_roundtrip),
+                T(test_write_tar_errors), T(test_deep),
         };
 
         signal(SIGPIPE, SIG_IGN);
