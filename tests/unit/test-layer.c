@@ -707,6 +707,28 @@ static void test_shift_and_devices(void **state)
         assert_int_equal(st.st_rdev, makedev(7, 0));
 }
 
+/* A shift that would wrap an id around, or make it (uid_t)-1, is refused. */
+static void test_shift_overflow(void **state)
+{
+        static const int64_t ids[] = { 4294867296LL, 4294967295LL - 100000, 4294967295LL };
+        struct fixture *f = *state;
+        berth_layer_options o = { .keep_ownership = true, .uid_shift = 100000 };
+
+        for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+                berth_error err = BERTH_ERROR_INIT;
+                struct tarb *t = tb_new();
+                _cleanup_free_ unsigned char *tar = NULL;
+                size_t len;
+
+                tb_file_full(t, "wrap", 0644, ids[i], 0, "x");
+                tar = tb_finish(t, &len);
+                assert_true(apply_bytes(f, tar, len, false, &o, NULL, &err) < 0);
+                assert_non_null(strstr(berth_error_msg(&err), "entry `wrap`: owner"));
+                assert_non_null(strstr(berth_error_msg(&err), "out of range"));
+                berth_error_release(&err);
+        }
+}
+
 static void test_no_ownership(void **state)
 {
         struct fixture *f = *state;
@@ -1469,15 +1491,33 @@ static void test_deep(void **state)
 int main(void)
 {
         const struct CMUnitTest tests[] = {
-                T(test_rich_plain),       T(test_rich_gzip),      T(test_rich_zstd),
-                T(test_rich_gzip_pipe),   T(test_rich_zstd_pipe), T(test_shift_and_devices),
-                T(test_no_ownership),     T(test_modes_umask),    T(test_setgid_parent),
-                T(test_whiteouts),        T(test_raw_whiteouts),  T(test_bad_whiteouts),
-                T(test_replace),          T(test_symlink_inside), T(test_absolute_names),
-                T(test_hostile),          T(test_bomb),           T(test_empty),
-                T(test_trailing_zeros),   T(test_corrupt),        T(test_gzip_members),
-                T(test_zstd_frames),      T(test_large),          T(test_write_tar_roundtrip),
-                T(test_write_tar_errors), T(test_deep),
+                T(test_rich_plain),
+                T(test_rich_gzip),
+                T(test_rich_zstd),
+                T(test_rich_gzip_pipe),
+                T(test_rich_zstd_pipe),
+                T(test_shift_and_devices),
+                T(test_shift_overflow),
+                T(test_no_ownership),
+                T(test_modes_umask),
+                T(test_setgid_parent),
+                T(test_whiteouts),
+                T(test_raw_whiteouts),
+                T(test_bad_whiteouts),
+                T(test_replace),
+                T(test_symlink_inside),
+                T(test_absolute_names),
+                T(test_hostile),
+                T(test_bomb),
+                T(test_empty),
+                T(test_trailing_zeros),
+                T(test_corrupt),
+                T(test_gzip_members),
+                T(test_zstd_frames),
+                T(test_large),
+                T(test_write_tar_roundtrip),
+                T(test_write_tar_errors),
+                T(test_deep),
         };
 
         signal(SIGPIPE, SIG_IGN);
