@@ -451,7 +451,7 @@ static int write_data(struct applier *ap, int fd, berth_error *err)
                 r = archive_read_data_block(ap->a, &buf, &len, &offset);
                 if (r == ARCHIVE_EOF)
                         break;
-                if (r < ARCHIVE_WARN)
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return archive_error(ap, ap->a, err);
                 if (offset != pos) {
                         /* sparse: skipping ahead leaves a hole */
@@ -870,7 +870,7 @@ static int unpack(struct applier *ap, berth_error *err)
                 r = archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         return 0;
-                if (r < ARCHIVE_WARN)
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return archive_error(ap, a, err);
                 ap->entries++;
                 ap->e = e;
