@@ -61,7 +61,7 @@ struct writer {
         int out_errno;
         berth_hasher *hasher;
         uint64_t bytes, entries;
-        char path[PATH_MAX]; /* of the entry at hand */
+        char path[PATH_MAX + 1]; /* of the entry at hand, room for a directory's "/" */
         size_t path_len;
         unsigned char *buf;
         struct link_slot *links; /* open addressing on (dev, ino) */
@@ -365,7 +365,7 @@ static int path_push(struct writer *w, const char *name, size_t *ret_old)
 {
         size_t len = strlen(name), sep = w->path_len > 0;
 
-        if (w->path_len + sep + len >= sizeof(w->path))
+        if (w->path_len + sep + len >= PATH_MAX)
                 return berth_error_set(w->err, ENAMETOOLONG, "`%s/%s`: name too long", w->path,
                                        name);
         *ret_old = w->path_len;
@@ -469,11 +469,15 @@ static int write_child(struct writer *w, int *dirfdp, const struct stat *dirst,
                         return berth_error_sys(w->err, errno, "`%s`: open", w->path);
                 archive_entry_set_size(e, st->st_size);
         } else if (S_ISLNK(st->st_mode)) {
-                char target[PATH_MAX];
-                ssize_t n = readlinkat(dirfd, c->name, target, sizeof(target) - 1);
+                /* w->buf, not the stack: this frame is on the recursion's path */
+                char *target = (char *)w->buf;
+                ssize_t n = readlinkat(dirfd, c->name, target, PATH_MAX);
 
                 if (n < 0)
                         return berth_error_sys(w->err, errno, "`%s`: readlink", w->path);
+                if (n >= PATH_MAX)
+                        return berth_error_set(w->err, ENAMETOOLONG, "`%s`: target too long",
+                                               w->path);
                 target[n] = '\0';
                 archive_entry_copy_symlink(e, target);
         } else if (S_ISCHR(st->st_mode) || S_ISBLK(st->st_mode)) {
@@ -508,12 +512,10 @@ static int write_dir(struct writer *w, int *fdp, const struct stat *st, bool is_
                 return berth_error_sys(w->err, -r, "`%s`: read xattrs", w->path);
         /* the layer directory itself is no entry: a layer holds what is below it */
         if (!is_root) {
-                char name[PATH_MAX + 1];
-
                 /* a directory's tar name ends with "/" */
-                memcpy(name, w->path, w->path_len);
-                memcpy(name + w->path_len, "/", 2);
-                archive_entry_copy_pathname(e, name);
+                memcpy(w->path + w->path_len, "/", 2);
+                archive_entry_copy_pathname(e, w->path);
+                w->path[w->path_len] = '\0';
                 if (write_header(w, e) < 0)
                         return -1;
         }

@@ -78,6 +78,13 @@ struct applier {
         /* the last parent directory, which most entries share with the one before */
         char cached_path[PATH_MAX];
         int cached_fd;
+        /* what dir_info() found out about directory info_fd */
+        int info_fd;
+        bool info_valid, info_sgid;
+        gid_t info_gid;
+        uid_t euid;
+        gid_t egid;
+        mode_t umask;
 
         struct dir_time *dirs;
         size_t n_dirs, cap_dirs;
@@ -190,6 +197,7 @@ static int parent_fd(struct applier *ap, const char *parent, berth_error *err)
         if (ap->cached_fd >= 0)
                 close(ap->cached_fd);
         ap->cached_fd = fd;
+        ap->info_valid = false;                              /* the fd number may be the same */
         memcpy(ap->cached_path, parent, strlen(parent) + 1); /* both PATH_MAX */
         return fd;
 }
@@ -200,6 +208,7 @@ static void cache_dir(struct applier *ap, const char *path, int fd)
         if (ap->cached_fd >= 0)
                 close(ap->cached_fd);
         ap->cached_fd = fd;
+        ap->info_valid = false;
         memcpy(ap->cached_path, path, strlen(path) + 1);
 }
 
@@ -231,35 +240,103 @@ static int read_meta(struct applier *ap, berth_error *err)
 
 /*
  * Where metadata goes: an open fd (regular files, directories), or a name in
- * a directory for what cannot be opened safely (symlinks, fifos, devices).
+ * a directory for what cannot be opened safely (symlinks, fifos, devices);
+ * dirfd is the directory it was made in either way.
  */
 struct target {
         int fd;
         int dirfd;
         const char *name;
+        bool fresh;     /* made just now: what it already has need not be set again */
+        mode_t created; /* then the mode it was made with, after umask and setgid inheritance */
 };
+
+#define NO_MODE ((mode_t)-1)
+
+/* Whether a new inode in dirfd takes the directory's group (setgid), and which. */
+static int dir_info(struct applier *ap, int dirfd, bool *ret_sgid, gid_t *ret_gid)
+{
+        struct stat st;
+
+        if (!ap->info_valid || ap->info_fd != dirfd) {
+                if (fstat(dirfd, &st) < 0)
+                        return -errno;
+                ap->info_fd = dirfd;
+                ap->info_sgid = st.st_mode & S_ISGID;
+                ap->info_gid = st.st_gid;
+                ap->info_valid = true;
+        }
+        *ret_sgid = ap->info_sgid;
+        *ret_gid = ap->info_gid;
+        return 0;
+}
+
+/*
+ * The mode bits an inode made in dirfd with `requested` gets: the umask
+ * applies, and a directory inherits setgid from its parent.
+ */
+static mode_t created_mode(struct applier *ap, int dirfd, mode_t requested, bool is_dir)
+{
+        bool sgid = false;
+        gid_t gid;
+
+        if (is_dir && dir_info(ap, dirfd, &sgid, &gid) < 0)
+                return NO_MODE;
+        return (requested & 0777 & ~ap->umask) | (sgid ? S_ISGID : 0);
+}
+
+/*
+ * Most entries belong to root: a new inode is ours already, and chown(2)
+ * would only dirty it once more. Unsure (no fstat), chown anyway.
+ */
+static bool need_chown(struct applier *ap, int dirfd)
+{
+        bool sgid;
+        gid_t gid;
+
+        if (!ap->opts->keep_ownership)
+                return false;
+        if (ap->uid != ap->euid || dir_info(ap, dirfd, &sgid, &gid) < 0)
+                return true;
+        return ap->gid != (sgid ? gid : ap->egid);
+}
 
 static int set_owner(struct applier *ap, const struct target *t, berth_error *err)
 {
-        int r;
+        int r = t->fd >= 0 ? fchown(t->fd, ap->uid, ap->gid)
+                           : fchownat(t->dirfd, t->name, ap->uid, ap->gid, AT_SYMLINK_NOFOLLOW);
 
-        if (!ap->opts->keep_ownership)
-                return 0;
-        r = t->fd >= 0 ? fchown(t->fd, ap->uid, ap->gid)
-                       : fchownat(t->dirfd, t->name, ap->uid, ap->gid, AT_SYMLINK_NOFOLLOW);
         if (r < 0)
                 return berth_error_sys(err, errno, "chown to %u:%u", (unsigned)ap->uid,
                                        (unsigned)ap->gid);
         return 0;
 }
 
-/* After set_owner(): chown(2) clears setuid and setgid. */
 static int set_mode(const struct target *t, mode_t mode, berth_error *err)
 {
+        /* fchmodat follows a symlink; none can appear in the private directory meanwhile */
         int r = t->fd >= 0 ? fchmod(t->fd, mode) : fchmodat(t->dirfd, t->name, mode, 0);
 
         if (r < 0)
                 return berth_error_sys(err, errno, "chmod %04o", (unsigned)mode);
+        return 0;
+}
+
+/*
+ * Ownership, then the mode (chown(2) clears setuid and setgid), each only
+ * where the inode does not have it already. NO_MODE: leave the mode.
+ */
+static int set_owner_mode(struct applier *ap, const struct target *t, mode_t mode, berth_error *err)
+{
+        bool chowned = false;
+
+        if (ap->opts->keep_ownership && (!t->fresh || need_chown(ap, t->dirfd))) {
+                if (set_owner(ap, t, err) < 0)
+                        return -1;
+                chowned = true;
+        }
+        if (mode != NO_MODE && (!t->fresh || t->created != mode || (chowned && (mode & 06000))))
+                return set_mode(t, mode, err);
         return 0;
 }
 
@@ -316,12 +393,10 @@ static int set_times(const struct target *t, const struct timespec times[2], ber
 }
 
 /* Ownership, mode, xattrs and times of a non-directory, in the order that keeps them all. */
-static int set_meta(struct applier *ap, const struct target *t, bool with_mode, bool can_user,
+static int set_meta(struct applier *ap, const struct target *t, mode_t mode, bool can_user,
                     berth_error *err)
 {
-        if (set_owner(ap, t, err) < 0)
-                return -1;
-        if (with_mode && set_mode(t, ap->perm, err) < 0)
+        if (set_owner_mode(ap, t, mode, err) < 0)
                 return -1;
         /* after chown, which drops security.capability */
         if (set_xattrs(ap, t, can_user, err) < 0)
@@ -376,7 +451,7 @@ static int write_data(struct applier *ap, int fd, berth_error *err)
                 r = archive_read_data_block(ap->a, &buf, &len, &offset);
                 if (r == ARCHIVE_EOF)
                         break;
-                if (r < ARCHIVE_WARN)
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return archive_error(ap, ap->a, err);
                 if (offset != pos) {
                         /* sparse: skipping ahead leaves a hole */
@@ -403,19 +478,24 @@ static int apply_file(struct applier *ap, berth_error *err)
 
         if (dirfd < 0)
                 return dirfd;
-        fd = openat(dirfd, ap->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC, 0600);
+        /* with its mode right away: then most files need no chmod */
+        fd = openat(dirfd, ap->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
+                    ap->perm & 0777);
         if (fd < 0 && errno == EEXIST) {
                 if (remove_existing(dirfd, ap->base, err) < 0)
                         return -1;
                 fd = openat(dirfd, ap->base, O_WRONLY | O_CREAT | O_EXCL | O_NOFOLLOW | O_CLOEXEC,
-                            0600);
+                            ap->perm & 0777);
         }
         if (fd < 0)
                 return berth_error_sys(err, errno, "create");
         if (write_data(ap, fd, err) < 0)
                 return -1;
-        t = (struct target){ .fd = fd, .dirfd = -1 };
-        return set_meta(ap, &t, true, true, err);
+        t = (struct target){ .fd = fd,
+                             .dirfd = dirfd,
+                             .fresh = true,
+                             .created = created_mode(ap, dirfd, ap->perm, false) };
+        return set_meta(ap, &t, ap->perm, true, err);
 }
 
 static int defer_dir_time(struct applier *ap, const char *path, mode_t mode, bool set_mode_later)
@@ -451,6 +531,7 @@ static int apply_dir(struct applier *ap, berth_error *err)
 {
         _cleanup_close_ int fd = -1;
         bool later = !ap->privileged && (ap->perm & 0700) != 0700;
+        mode_t mode = later ? ap->perm | 0700 : ap->perm;
         struct target t;
         int r;
 
@@ -462,24 +543,27 @@ static int apply_dir(struct applier *ap, berth_error *err)
 
                 if (dirfd < 0)
                         return dirfd;
-                r = mkdirat(dirfd, ap->base, 0700);
+                r = mkdirat(dirfd, ap->base, mode & 0777);
                 if (r < 0 && errno == EEXIST &&
                     (fstatat(dirfd, ap->base, &st, AT_SYMLINK_NOFOLLOW) < 0 ||
                      !S_ISDIR(st.st_mode))) {
                         if (remove_existing(dirfd, ap->base, err) < 0)
                                 return -1;
-                        r = mkdirat(dirfd, ap->base, 0700);
+                        r = mkdirat(dirfd, ap->base, mode & 0777);
                 }
                 if (r < 0 && errno != EEXIST)
                         return berth_error_sys(err, errno, "mkdir");
                 fd = openat(dirfd, ap->base, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
                 if (fd < 0)
                         return berth_error_sys(err, errno, "open the directory");
-                t = (struct target){ .fd = fd, .dirfd = -1 };
+                t = (struct target){ .fd = fd, .dirfd = dirfd, .fresh = r == 0 };
+                if (t.fresh)
+                        t.created = created_mode(ap, dirfd, mode, true);
         }
-        if (set_owner(ap, &t, err) < 0 ||
-            set_mode(&t, later ? ap->perm | 0700 : ap->perm, err) < 0 ||
-            set_xattrs(ap, &t, true, err) < 0)
+        r = set_owner_mode(ap, &t, mode, err);
+        /* its owner or mode may have changed under what dir_info() knows */
+        ap->info_valid = false;
+        if (r < 0 || set_xattrs(ap, &t, true, err) < 0)
                 return -1;
         if (defer_dir_time(ap, ap->path, ap->perm, later) < 0)
                 return berth_error_set(err, ENOMEM, "out of memory");
@@ -507,8 +591,8 @@ static int apply_symlink(struct applier *ap, berth_error *err)
         }
         if (r < 0)
                 return berth_error_sys(err, errno, "symlink");
-        t = (struct target){ .fd = -1, .dirfd = dirfd, .name = ap->base };
-        return set_meta(ap, &t, false, false, err);
+        t = (struct target){ .fd = -1, .dirfd = dirfd, .name = ap->base, .fresh = true };
+        return set_meta(ap, &t, NO_MODE, false, err);
 }
 
 /* Fifos and (when allowed) devices. */
@@ -523,17 +607,20 @@ static int apply_node(struct applier *ap, mode_t type, berth_error *err)
         dirfd = parent_fd(ap, ap->parent, err);
         if (dirfd < 0)
                 return dirfd;
-        r = mknodat(dirfd, ap->base, type | 0600, dev);
+        r = mknodat(dirfd, ap->base, type | (ap->perm & 0777), dev);
         if (r < 0 && errno == EEXIST) {
                 if (remove_existing(dirfd, ap->base, err) < 0)
                         return -1;
-                r = mknodat(dirfd, ap->base, type | 0600, dev);
+                r = mknodat(dirfd, ap->base, type | (ap->perm & 0777), dev);
         }
         if (r < 0)
                 return berth_error_sys(err, errno, "mknod");
-        /* fchmodat follows a symlink; none can appear in the private directory meanwhile */
-        t = (struct target){ .fd = -1, .dirfd = dirfd, .name = ap->base };
-        return set_meta(ap, &t, true, false, err);
+        t = (struct target){ .fd = -1,
+                             .dirfd = dirfd,
+                             .name = ap->base,
+                             .fresh = true,
+                             .created = created_mode(ap, dirfd, ap->perm, false) };
+        return set_meta(ap, &t, ap->perm, false, err);
 }
 
 /*
@@ -623,8 +710,8 @@ static int apply_whiteout(struct applier *ap, const char *name, berth_error *err
         r = mknodat(dirfd, name, S_IFCHR | 0, makedev(0, 0));
         if (r < 0)
                 return berth_error_sys(err, errno, "make whiteout `%s`", name);
-        t = (struct target){ .fd = -1, .dirfd = dirfd, .name = name };
-        if (set_owner(ap, &t, err) < 0)
+        t = (struct target){ .fd = -1, .dirfd = dirfd, .name = name, .fresh = true };
+        if (set_owner_mode(ap, &t, NO_MODE, err) < 0)
                 return -1;
         return set_times(&t, ap->times, err);
 }
@@ -783,7 +870,7 @@ static int unpack(struct applier *ap, berth_error *err)
                 r = archive_read_next_header(a, &e);
                 if (r == ARCHIVE_EOF)
                         return 0;
-                if (r < ARCHIVE_WARN)
+                if (r != ARCHIVE_OK && r != ARCHIVE_WARN)
                         return archive_error(ap, a, err);
                 ap->entries++;
                 ap->e = e;
@@ -803,6 +890,31 @@ static int unpack(struct applier *ap, berth_error *err)
         }
 }
 
+/*
+ * The process umask, which applies to what we create. umask(2) cannot read
+ * it without setting it, racing with other threads: /proc says it. Not
+ * known, 0777 makes every mode be set explicitly.
+ */
+static mode_t read_umask(void)
+{
+        _cleanup_free_ char *status = NULL;
+        const char *p;
+        size_t len;
+        mode_t m = 0;
+        int n = 0;
+
+        if (berth_read_file_at(AT_FDCWD, "/proc/self/status", 1 << 16, &status, &len, NULL) < 0)
+                return 0777;
+        p = strstr(status, "\nUmask:");
+        if (!p)
+                return 0777;
+        for (p += strlen("\nUmask:"); *p == '\t' || *p == ' '; p++)
+                ;
+        for (; *p >= '0' && *p <= '7' && n < 4; p++, n++)
+                m = (m << 3) | (mode_t)(*p - '0');
+        return n > 0 && *p == '\n' ? m & 0777 : 0777;
+}
+
 static int apply(int dirfd, int fd, const berth_layer_options *opts, berth_layer_stats *stats,
                  berth_error *err)
 {
@@ -813,6 +925,9 @@ static int apply(int dirfd, int fd, const berth_layer_options *opts, berth_layer
                 .rootfd = -1,
                 .cached_fd = -1,
                 .privileged = geteuid() == 0,
+                .euid = geteuid(),
+                .egid = getegid(),
+                .umask = read_umask(),
         };
         _cleanup_(layer_stream_freep) layer_stream *stream = NULL;
         const void *buf;

@@ -6,15 +6,19 @@
  * magic bytes) unpacked into a directory, in the form overlayfs reads:
  *   - "a/.wh.b"           -> a/b as a whiteout (character device 0:0)
  *   - "a/.wh..wh..opq"    -> a marked opaque (xattr trusted.overlay.opaque=y)
- * Other ".wh." names are refused. Hardlinks, symlinks, device nodes, fifos,
+ * Other ".wh." names are refused, but aufs' metadata (".wh..wh.plnk" and
+ * the like, in old images) is skipped, as docker skips it. Hardlinks,
+ * symlinks, device nodes, fifos,
  * xattrs (SCHILY.xattr / LIBARCHIVE.xattr), ownership, modes (incl. setuid)
  * and mtimes are kept; directories get their mtime after their contents.
  *
- * Every write is confined to the layer directory: paths are resolved with
- * openat2(RESOLVE_IN_ROOT|RESOLVE_NO_MAGICLINKS) (or basic/path.h's checked
- * walk), so an entry named "../x" or "/x", a symlink pointing out and then
- * written through, or a hardlink to a file outside the layer, cannot reach
- * anything outside; such entries are refused with an error naming them
+ * Every write is confined to the layer directory: names are cleaned
+ * lexically ("/x" becomes "x", a ".." that climbs out is refused) and
+ * parents resolved with openat2(RESOLVE_BENEATH|RESOLVE_NO_MAGICLINKS) (or
+ * a checked walk that follows no symlink), so an entry named "../x", a
+ * symlink pointing out and then written through, or a hardlink to a file
+ * outside the layer, cannot reach anything outside; such entries are refused
+ * with an error naming them
  * ("layer sha256:ab..: entry `../../etc/passwd`: path escapes the layer").
  * Later entries replace earlier ones with the same name, as tar does.
  *

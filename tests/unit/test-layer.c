@@ -707,6 +707,28 @@ static void test_shift_and_devices(void **state)
         assert_int_equal(st.st_rdev, makedev(7, 0));
 }
 
+/* A shift that would wrap an id around, or make it (uid_t)-1, is refused. */
+static void test_shift_overflow(void **state)
+{
+        static const int64_t ids[] = { 4294867296LL, 4294967295LL - 100000, 4294967295LL };
+        struct fixture *f = *state;
+        berth_layer_options o = { .keep_ownership = true, .uid_shift = 100000 };
+
+        for (size_t i = 0; i < ARRAY_SIZE(ids); i++) {
+                berth_error err = BERTH_ERROR_INIT;
+                struct tarb *t = tb_new();
+                _cleanup_free_ unsigned char *tar = NULL;
+                size_t len;
+
+                tb_file_full(t, "wrap", 0644, ids[i], 0, "x");
+                tar = tb_finish(t, &len);
+                assert_true(apply_bytes(f, tar, len, false, &o, NULL, &err) < 0);
+                assert_non_null(strstr(berth_error_msg(&err), "entry `wrap`: owner"));
+                assert_non_null(strstr(berth_error_msg(&err), "out of range"));
+                berth_error_release(&err);
+        }
+}
+
 static void test_no_ownership(void **state)
 {
         struct fixture *f = *state;
@@ -718,6 +740,77 @@ static void test_no_ownership(void **state)
         tar = tb_finish(t, &len);
         apply_ok(f, tar, len, NULL, NULL);
         assert_file(f->layerfd, "f", "x", 0600, geteuid(), getegid());
+}
+
+/* Modes come out as the tar says whatever the umask, which only shapes the first try. */
+static void test_modes_umask(void **state)
+{
+        static const mode_t masks[] = { 022, 077, 0 };
+        struct fixture *f = *state;
+
+        for (size_t i = 0; i < ARRAY_SIZE(masks); i++) {
+                struct tarb *t = tb_new();
+                _cleanup_free_ unsigned char *tar = NULL;
+                mode_t old = umask(masks[i]);
+                struct stat st;
+                char name[32];
+                size_t len;
+
+                snprintf(name, sizeof(name), "m%zu/", i);
+                tb_dir(t, name, 0777);
+                snprintf(name, sizeof(name), "m%zu/all", i);
+                tb_file_full(t, name, 0666, 0, 0, "a");
+                snprintf(name, sizeof(name), "m%zu/exec", i);
+                tb_file_full(t, name, 0775, 0, 0, "e");
+                snprintf(name, sizeof(name), "m%zu/fifo", i);
+                tb_node(t, name, S_IFIFO | 0666, 0, 0);
+                tar = tb_finish(t, &len);
+                apply_ok(f, tar, len, &owner_opts, NULL);
+                umask(old);
+                snprintf(name, sizeof(name), "m%zu/all", i);
+                assert_file(f->layerfd, name, "a", 0666, 0, 0);
+                snprintf(name, sizeof(name), "m%zu/exec", i);
+                assert_file(f->layerfd, name, "e", 0775, 0, 0);
+                snprintf(name, sizeof(name), "m%zu/fifo", i);
+                assert_int_equal(fstatat(f->layerfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_int_equal(st.st_mode & 07777, 0666);
+                snprintf(name, sizeof(name), "m%zu", i);
+                assert_int_equal(fstatat(f->layerfd, name, &st, AT_SYMLINK_NOFOLLOW), 0);
+                assert_int_equal(st.st_mode & 07777, 0777);
+        }
+}
+
+/*
+ * In a setgid directory new inodes take its group, and directories its
+ * setgid bit: entries still get exactly the owner and mode the tar says.
+ */
+static void test_setgid_parent(void **state)
+{
+        struct fixture *f = *state;
+        struct tarb *t = tb_new();
+        _cleanup_free_ unsigned char *tar = NULL;
+        struct archive_entry *e;
+        struct stat st;
+        size_t len;
+
+        e = tb_entry("g/", S_IFDIR | 02775, 0, 50);
+        tb_put(t, e, NULL, 0);
+        tb_file(t, "g/f", "f");
+        tb_dir(t, "g/sub/", 0755);
+        tb_symlink(t, "g/link", "f");
+        tb_file_full(t, "g/staff", 0640, 0, 50, "s");
+        tar = tb_finish(t, &len);
+        apply_ok(f, tar, len, &owner_opts, NULL);
+        assert_int_equal(fstatat(f->layerfd, "g", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 02775);
+        assert_int_equal(st.st_gid, 50);
+        assert_file(f->layerfd, "g/f", "f", 0644, 0, 0);
+        assert_file(f->layerfd, "g/staff", "s", 0640, 0, 50);
+        assert_int_equal(fstatat(f->layerfd, "g/sub", &st, 0), 0);
+        assert_int_equal(st.st_mode & 07777, 0755);
+        assert_int_equal(st.st_gid, 0);
+        assert_int_equal(fstatat(f->layerfd, "g/link", &st, AT_SYMLINK_NOFOLLOW), 0);
+        assert_int_equal(st.st_gid, 0);
 }
 
 static void assert_xattr(int dirfd, const char *path, const char *name, const char *value)
@@ -1404,7 +1497,10 @@ int main(void)
                 T(test_rich_gzip_pipe),
                 T(test_rich_zstd_pipe),
                 T(test_shift_and_devices),
+                T(test_shift_overflow),
                 T(test_no_ownership),
+                T(test_modes_umask),
+                T(test_setgid_parent),
                 T(test_whiteouts),
                 T(test_raw_whiteouts),
                 T(test_bad_whiteouts),
