@@ -3,7 +3,7 @@ BUILD      ?= build
 BUILD_ASAN ?= build-asan
 BUILD_FUZZ ?= build-fuzz
 
-.PHONY: all deps build run check check-unit check-integration check-cgroup2 bench format clean
+.PHONY: all deps build run check check-unit check-integration check-cgroup2 bench bench-layer format clean
 
 all: build
 
@@ -29,6 +29,10 @@ check-cgroup2: deps build
 bench: deps build
 	@bench/runtime.sh $(BUILD)
 	@bench/pull.sh $(BUILD)
+
+# Layer application against tar -xzf / tar -I zstd -xf (docs/benchmarks.md).
+bench-layer: deps build
+	@bench/layer-apply.sh $(BUILD) $(BUILD)/bench-layer
 
 format:
 	clang-format -i $$(git ls-files '*.c' '*.h')

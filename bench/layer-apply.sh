@@ -1,7 +1,8 @@
 #!/bin/sh
 # SPDX-License-Identifier: GPL-2.0-or-later
 # Layer application against tar: bench/layer-apply.sh BUILDDIR DATADIR [RUNS]
-# DATADIR holds layer.tar{,.gz,.zst} from bench/make-layer.py; the output
+# DATADIR holds layer.tar{,.gz,.zst} from bench/make-layer.py (made there
+# first when missing); the output
 # goes to DATADIR/out (or $OUT), on the same filesystem for every command.
 # Each command runs RUNS times (default 5), interleaved with the others;
 # prints the medians of wall time, CPU time (user+system, all processes:
@@ -14,6 +15,7 @@ set -eu
 build=$1 data=$2 runs=${3:-5}
 apply=$build/bench/layer-apply
 out=${OUT:-$data/out}
+[ -f "$data/layer.tar.zst" ] || python3 "$(dirname "$0")/make-layer.py" "$data"
 results=$(mktemp)
 n=0
 trap 'rm -f "$results"; rm -rf "$out".*' EXIT
@@ -23,14 +25,14 @@ run() { # name command...
         shift
         n=$((n + 1))
         dest=$out.$n
-        sync
-        start=$(date +%s%N)
         # "@" in the command stands for this run's output directory
         for arg; do
                 shift
                 [ "$arg" = @ ] && arg=$dest
                 set -- "$@" "$arg"
         done
+        sync
+        start=$(date +%s%N)
         /usr/bin/time -f '%M %U %S' -o "$results.rss" "$@" >/dev/null
         end=$(date +%s%N)
         read -r rss user sys <"$results.rss"

@@ -32,13 +32,11 @@
 #include <fcntl.h>
 #include <inttypes.h>
 #include <limits.h>
-#include <linux/openat2.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/syscall.h>
 #include <sys/sysmacros.h>
 #include <sys/xattr.h>
 #include <unistd.h>
@@ -220,8 +218,9 @@ static int read_meta(struct applier *ap, berth_error *err)
         long nsec = archive_entry_mtime_nsec(ap->e);
 
         /* (uid_t)-1 means "leave unchanged" to chown: never a valid owner */
-        if (uid < 0 || gid < 0 || (uint64_t)uid + o->uid_shift >= UINT32_MAX ||
-            (uint64_t)gid + o->gid_shift >= UINT32_MAX)
+        if (o->keep_ownership &&
+            (uid < 0 || gid < 0 || (uint64_t)uid + o->uid_shift >= UINT32_MAX ||
+             (uint64_t)gid + o->gid_shift >= UINT32_MAX))
                 return berth_error_set(err, EINVAL, "owner %" PRId64 ":%" PRId64 " out of range",
                                        uid, gid);
         ap->uid = (uid_t)((uint64_t)uid + o->uid_shift);
