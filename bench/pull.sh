@@ -92,16 +92,12 @@ fresh() { # a new empty directory under $work
 	echo "$d"
 }
 
-drop() { # removes a run's directory, unmounting what a tool left
-	local m
-	for m in $(awk -v d="$1" 'index($2, d) == 1 {print $2}' /proc/self/mounts | sort -r); do
-		umount -l "$m" 2>/dev/null || true
-	done
-	rm -rf "$1"
-}
+# Every run's output stays until the end: deleting it between runs makes the
+# next run much slower on ext4 (it avoids recently freed inodes), and would
+# favour whoever runs first.
 
-start_containerd() {
-	local d=$work/containerd
+start_containerd() { # a containerd with a fresh root in DIR
+	local d=$1
 	mkdir -p "$d"
 	cat >"$d/config.toml" <<-EOF
 		version = 2
@@ -133,10 +129,13 @@ run_tool() { # tool variant run-index
 			pull -q --tls-verify=false "$REGISTRY/bench/big:$v"
 		;;
 	ctr)
-		time_run "$out" ctr --address "$work/containerd/sock" -n "bench$i$v" images pull \
+		start_containerd "$d/containerd"
+		time_run "$out" ctr --address "$d/containerd/sock" -n bench images pull \
 			--plain-http "$REGISTRY/bench/big:$v"
 		grep VmHWM "/proc/$containerd_pid/status" | awk '{print $2}' >>"$out.server_kb"
-		ctr --address "$work/containerd/sock" -n "bench$i$v" images rm "$REGISTRY/bench/big:$v" >/dev/null
+		kill "$containerd_pid"
+		wait "$containerd_pid" 2>/dev/null || true
+		containerd_pid=
 		;;
 	skopeo)
 		time_run "$out" skopeo copy --quiet --src-tls-verify=false "docker://$REGISTRY/bench/big:$v" "dir:$d/dir"
@@ -150,25 +149,18 @@ run_tool() { # tool variant run-index
 		fi
 		;;
 	esac
-	drop "$d"
 }
 
-for tool in $TOOLS; do
-	case $tool in
-	ctr) start_containerd ;;
-	esac
-	for v in gzip zstd; do
-		note "$tool $v: $N runs"
-		for i in $(seq "$N"); do
+# Interleaved: run i of every contender before run i+1 of any, so that drift
+# in the machine's load touches all alike.
+for i in $(seq "$N"); do
+	for tool in $TOOLS; do
+		for v in gzip zstd; do
 			sync
 			run_tool "$tool" "$v" "$i"
 		done
 	done
-	if [ "$tool" = ctr ]; then
-		kill "$containerd_pid"
-		wait "$containerd_pid" 2>/dev/null || true
-		containerd_pid=
-	fi
+	note "round $i of $N done"
 done
 
 median() { sort -n "$1" | awk '{a[NR]=$1} END {print (NR%2) ? a[(NR+1)/2] : (a[NR/2]+a[NR/2+1])/2}'; }
@@ -215,8 +207,8 @@ if [ "$write_docs" = 1 ]; then
 		echo
 		echo "The layer: $files tar entries from this machine's /usr, $((gz / 1000000)) MB as gzip -6, $((zs / 1000000)) MB as zstd -3,"
 		echo "in an OCI image pushed by skopeo to Debian's docker-registry on 127.0.0.1 (plain HTTP)."
-		echo "Median of $N runs each, every run into a fresh store on the same file system as the floor's"
-		echo "target (the page cache is warm for the registry's files in every run alike)."
+		echo "Median of $N interleaved runs each, every run into a fresh store (ctr: a fresh containerd) on the"
+		echo "same ext4 file system as the floor's target; outputs are kept until the end (see bench/layer-apply.sh)."
 		echo "This section comes from one run of \`bench/pull.sh BUILD_DIR --write-docs\` ($elapsed s)."
 	} >"$section"
 	python3 - "$docs" "$section" <<-'PY'
