@@ -44,6 +44,14 @@
 
 #include "error.h"
 
+/* Drops a reference at the end of the scope: `_cleanup_json_ json_object *o = ...`. */
+static inline void berth_json_putp(json_object **o)
+{
+        if (*o)
+                json_object_put(*o);
+}
+#define _cleanup_json_ __attribute__((cleanup(berth_json_putp)))
+
 /* Nesting limit for the tokenizer; OCI documents are at most ~8 deep. */
 #define BERTH_JSON_MAX_DEPTH 64
 

@@ -22,6 +22,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/strv.h"
 #include "basic/fd.h"
 #include "basic/json.h"
 #include "basic/path.h"
@@ -564,25 +565,6 @@ static void load_release(struct load *l)
         source_release(&l->src);
 }
 
-static int strv_add(char ***v, const char *s)
-{
-        size_t n = 0;
-        char **nv;
-
-        while (*v && (*v)[n]) {
-                if (strcmp((*v)[n], s) == 0)
-                        return 0;
-                n++;
-        }
-        nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[n + 1] = NULL;
-        nv[n] = strdup(s);
-        return nv[n] ? 0 : -ENOMEM;
-}
-
 /* Adds li (moved) or merges its names into an image with the same config. */
 static int add_load_image(struct load *l, struct load_image *li, berth_error *err)
 {
@@ -591,7 +573,7 @@ static int add_load_image(struct load *l, struct load_image *li, berth_error *er
         for (size_t i = 0; i < l->n_images; i++)
                 if (strcmp(l->images[i].config_digest, li->config_digest) == 0) {
                         for (char **nm = li->names; nm && *nm; nm++)
-                                if (strv_add(&l->images[i].names, *nm) < 0)
+                                if (berth_strv_push_unique(&l->images[i].names, *nm) < 0)
                                         return berth_error_set(err, ENOMEM, "out of memory");
                         load_image_release(li);
                         *li = (struct load_image){ 0 };
@@ -849,7 +831,7 @@ static int resolve_docker_item(struct load *l, json_object *item, const char *pa
                 r = normalise_name(tags[i], what, &name, err);
                 if (r < 0)
                         return r;
-                r = strv_add(&li.names, name);
+                r = berth_strv_push_unique(&li.names, name);
                 free(name);
                 if (r < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
@@ -995,7 +977,7 @@ static int resolve_oci_manifest(struct load *l, const berth_descriptor *d, char 
                 if (r < 0)
                         return r;
         }
-        if (name && strv_add(&li.names, name) < 0)
+        if (name && berth_strv_push_unique(&li.names, name) < 0)
                 return berth_error_set(err, ENOMEM, "out of memory");
         return add_load_image(l, &li, err);
 }

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/strv.h"
 #include "image/archive-internal.h"
 #include "image/image-archive.h"
 #include "image/image.h"
@@ -73,25 +74,6 @@ static void save_release(struct save *sv)
         json_putp(&sv->index_manifests);
 }
 
-static int strv_add(char ***v, const char *s)
-{
-        size_t n = 0;
-        char **nv;
-
-        while (*v && (*v)[n]) {
-                if (strcmp((*v)[n], s) == 0)
-                        return 0;
-                n++;
-        }
-        nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        *v = nv;
-        nv[n + 1] = NULL;
-        nv[n] = strdup(s);
-        return nv[n] ? 0 : -ENOMEM;
-}
-
 /* ---- which images ---- */
 
 /* Adds image id (with name, when not NULL) to the save, once per image. */
@@ -115,7 +97,7 @@ static int add_image(struct save *sv, const char *id, const char *name, berth_er
                         return r;
                 sv->n_images++;
         }
-        if (name && strv_add(&si->names, name) < 0)
+        if (name && berth_strv_push_unique(&si->names, name) < 0)
                 return berth_error_set(err, ENOMEM, "out of memory");
         return 0;
 }

@@ -14,6 +14,7 @@
 #include <strings.h>
 
 #include "basic/cleanup.h"
+#include "basic/strv.h"
 #include "basic/fd.h"
 #include "basic/json.h"
 
@@ -66,33 +67,6 @@ static char *sb_take(struct sbuf *b)
 
 /* ---- string vectors ---- */
 
-static size_t strv_len(char *const *v)
-{
-        size_t n = 0;
-        while (v && v[n])
-                n++;
-        return n;
-}
-
-/* Appends s (taking it) to *v; frees s on failure. */
-static int strv_consume(char ***v, char *s)
-{
-        size_t n = strv_len(*v);
-        char **nv;
-
-        if (!s)
-                return -ENOMEM;
-        nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv) {
-                free(s);
-                return -ENOMEM;
-        }
-        nv[n] = s;
-        nv[n + 1] = NULL;
-        *v = nv;
-        return 0;
-}
-
 static bool strv_contains(char *const *v, const char *s)
 {
         for (size_t i = 0; v && v[i]; i++)
@@ -130,7 +104,7 @@ static int env_set(char ***env, const char *key, const char *value)
                         (*env)[i] = kv;
                         return 0;
                 }
-        return strv_consume(env, kv);
+        return berth_strv_consume(env, kv);
 }
 
 /* ---- words ---- */
@@ -161,7 +135,7 @@ static int split_words(const char *s, char ***ret)
                 return -ENOMEM;
         for (const char *p = s; *p; p++) {
                 if (!quote && is_blank(*p)) {
-                        if (in_word && strv_consume(&v, sb_take(&w)) < 0)
+                        if (in_word && berth_strv_consume(&v, sb_take(&w)) < 0)
                                 return -ENOMEM;
                         in_word = false;
                         continue;
@@ -178,7 +152,7 @@ static int split_words(const char *s, char ***ret)
                         quote = 0;
                 sb_putc(&w, *p);
         }
-        if (in_word && strv_consume(&v, sb_take(&w)) < 0)
+        if (in_word && berth_strv_consume(&v, sb_take(&w)) < 0)
                 return -ENOMEM;
         free(w.p);
         *ret = TAKE_PTR(v);
@@ -433,7 +407,8 @@ static int name_values(const char *args, char *const *env, char ***ret_kv, berth
                 r = process_word(rest, env, &value, err);
                 if (r < 0)
                         return r;
-                if (strv_consume(&kv, TAKE_PTR(key)) < 0 || strv_consume(&kv, TAKE_PTR(value)) < 0)
+                if (berth_strv_consume(&kv, TAKE_PTR(key)) < 0 ||
+                    berth_strv_consume(&kv, TAKE_PTR(value)) < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
                 *ret_kv = TAKE_PTR(kv);
                 return 0;
@@ -456,7 +431,8 @@ static int name_values(const char *args, char *const *env, char ***ret_kv, berth
                 r = process_word(eq + 1, env, &value, err);
                 if (r < 0)
                         return r;
-                if (strv_consume(&kv, TAKE_PTR(key)) < 0 || strv_consume(&kv, TAKE_PTR(value)) < 0)
+                if (berth_strv_consume(&kv, TAKE_PTR(key)) < 0 ||
+                    berth_strv_consume(&kv, TAKE_PTR(value)) < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
         }
         *ret_kv = TAKE_PTR(kv);
@@ -476,7 +452,7 @@ static int processed_words(const char *args, char *const *env, char ***ret, bert
                 r = process_word(words[i], env, &w, err);
                 if (r < 0)
                         return r;
-                if (strv_consume(&v, w) < 0)
+                if (berth_strv_consume(&v, w) < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
         }
         *ret = TAKE_PTR(v);
@@ -570,7 +546,7 @@ static int expose_one(berth_container_config *c, const char *spec, berth_error *
                         free(key);
                         continue;
                 }
-                if (strv_consume(&c->exposed_ports, key) < 0)
+                if (berth_strv_consume(&c->exposed_ports, key) < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
         }
         return 0;
@@ -614,7 +590,7 @@ static int do_volume(berth_container_config *c, const char *args, berth_error *e
                 if (strv_contains(c->volumes, v[i]))
                         continue;
                 char *d = strdup(v[i]);
-                if (strv_consume(&c->volumes, d) < 0)
+                if (berth_strv_consume(&c->volumes, d) < 0)
                         return berth_error_set(err, ENOMEM, "out of memory");
         }
         return 0;
@@ -758,7 +734,7 @@ static int do_onbuild(berth_container_config *c, const char *args, berth_error *
                 return berth_error_set(err, ENOMEM, "out of memory");
         for (size_t i = 0; i < n; i++)
                 trigger[i] = (char)toupper((unsigned char)trigger[i]);
-        if (strv_consume(&c->on_build, trigger) < 0)
+        if (berth_strv_consume(&c->on_build, trigger) < 0)
                 return berth_error_set(err, ENOMEM, "out of memory");
         return 0;
 }

@@ -20,6 +20,7 @@
 
 #include "berth-config.h"
 #include "basic/cleanup.h"
+#include "basic/strv.h"
 #include "basic/fd.h"
 #include "basic/json.h"
 #include "basic/log.h"
@@ -58,30 +59,6 @@ static bool valid_domain(const char *d)
         return n > 0 && n < 256 &&
                strspn(d, "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789.-:[]") ==
                        n;
-}
-
-static int strv_copy(char *const *v, char ***ret)
-{
-        size_t n = 0;
-        char **out;
-
-        *ret = NULL;
-        if (!v)
-                return 0;
-        while (v[n])
-                n++;
-        out = calloc(n + 1, sizeof(char *));
-        if (!out)
-                return -ENOMEM;
-        for (size_t i = 0; i < n; i++) {
-                out[i] = strdup(v[i]);
-                if (!out[i]) {
-                        strv_free(out);
-                        return -ENOMEM;
-                }
-        }
-        *ret = out;
-        return 0;
 }
 
 static int append_file(int dirfd, const char *name, size_t max, char **buf, size_t *len,
@@ -200,7 +177,7 @@ int berth_registry_new(const char *domain, const berth_registry_options *opts, b
                                  : domain);
         if (!r->domain || !r->host || asprintf(&r->base_https, "https://%s", r->host) < 0 ||
             asprintf(&r->base_http, "http://%s", r->host) < 0 ||
-            strv_copy(opts->insecure, &r->insecure) < 0)
+            berth_strv_copy(opts->insecure, &r->insecure) < 0)
                 return berth_error_set(err, ENOMEM, "out of memory");
         r->tls_verify_off = opts->tls_verify_off;
         r->host_insecure =

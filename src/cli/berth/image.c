@@ -10,18 +10,13 @@
 #include <unistd.h>
 
 #include "basic/cleanup.h"
+#include "basic/json.h"
+#include "basic/strv.h"
 #include "cli/berth/cli.h"
 #include "cli/berth/format.h"
 #include "cli/berth/progress.h"
 #include "image/image.h"
 #include "image/reference.h"
-
-static void json_cleanup(json_object **o)
-{
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_cleanup)
 
 /* "sha256:abc..." -> "abc..." truncated to 12 unless no_trunc (then kept whole). */
 static void short_image_id(const char *id, bool no_trunc, char *buf, size_t len)
@@ -153,20 +148,6 @@ static void image_filters_release(struct image_filters *f)
         strv_free(f->labels);
 }
 
-static int strv_push(char ***v, const char *s)
-{
-        size_t n = 0;
-        while (*v && (*v)[n])
-                n++;
-        char **nv = realloc(*v, (n + 2) * sizeof(char *));
-        if (!nv)
-                return -ENOMEM;
-        nv[n] = strdup(s);
-        nv[n + 1] = NULL;
-        *v = nv;
-        return nv[n] ? 0 : -ENOMEM;
-}
-
 static int parse_image_filter(struct cli *c, const char *arg, struct image_filters *f,
                               berth_error *err)
 {
@@ -192,9 +173,12 @@ static int parse_image_filter(struct cli *c, const char *arg, struct image_filte
                 return 0;
         }
         if (strcmp(key, "reference") == 0)
-                return strv_push(&f->references, val) < 0 ? berth_error_set(err, ENOMEM, "oom") : 0;
+                return berth_strv_push(&f->references, val) < 0
+                               ? berth_error_set(err, ENOMEM, "oom")
+                               : 0;
         if (strcmp(key, "label") == 0)
-                return strv_push(&f->labels, val) < 0 ? berth_error_set(err, ENOMEM, "oom") : 0;
+                return berth_strv_push(&f->labels, val) < 0 ? berth_error_set(err, ENOMEM, "oom")
+                                                            : 0;
         if (strcmp(key, "before") == 0 || strcmp(key, "since") == 0) {
                 berth_image img = { 0 };
                 berth_store *s;

@@ -8,17 +8,11 @@
 #include <time.h>
 
 #include "basic/cleanup.h"
+#include "basic/json.h"
 #include "cli/berth/cli.h"
 #include "cli/berth/format.h"
 #include "image/image.h"
 #include "image/reference.h"
-
-static void json_cleanup(json_object **o)
-{
-        if (*o)
-                json_object_put(*o);
-}
-#define _cleanup_json_ _cleanup_(json_cleanup)
 
 static json_object *strv_json(char *const *v, bool familiar)
 {
