@@ -9,6 +9,7 @@
 #include <linux/capability.h>
 #include <stdio.h>
 #include <strings.h>
+#include <sys/prctl.h>
 
 #include "basic/cleanup.h"
 #include "basic/fd.h"
@@ -73,11 +74,18 @@ int berth_security_last_cap(void)
         return v;
 }
 
-static uint64_t all_caps(void)
+uint64_t berth_security_all_caps(void)
 {
         int last = berth_security_last_cap();
+        uint64_t m = 0;
 
-        return last >= 63 ? UINT64_MAX : (UINT64_C(1) << (last + 1)) - 1;
+        /* A capability outside berth's own bounding set cannot be given to a
+         * container (capset fails), so "all" is the kernel's minus what
+         * berth runs without, as podman does. */
+        for (int c = 0; c <= last; c++)
+                if (prctl(PR_CAPBSET_READ, (unsigned long)c, 0, 0, 0) == 1)
+                        m |= UINT64_C(1) << c;
+        return m;
 }
 
 static bool is_all(const char *s)
@@ -117,7 +125,7 @@ static int parse_caps(char *const *v, const char *flag, uint64_t *ret, bool *ret
 
 int berth_security_caps(const berth_security_options *o, uint64_t *ret, berth_error *err)
 {
-        uint64_t add, drop, all = all_caps();
+        uint64_t add, drop, all = berth_security_all_caps();
         bool add_all, drop_all;
         int r;
 

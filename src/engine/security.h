@@ -23,12 +23,13 @@
  * DAC_OVERRIDE, FSETID, FOWNER, MKNOD, NET_RAW, SETGID, SETUID, SETFCAP,
  * SETPCAP, NET_BIND_SERVICE, SYS_CHROOT, KILL, AUDIT_WRITE. Names are taken
  * with or without "CAP_", in any case; "ALL" means every capability this
- * kernel knows (/proc/sys/kernel/cap_last_cap). As in Docker: --cap-add ALL
+ * kernel knows (/proc/sys/kernel/cap_last_cap) and berth's bounding set
+ * holds (see berth_security_all_caps()). As in Docker: --cap-add ALL
  * gives all but the dropped ones; --cap-drop ALL keeps only the added ones;
  * otherwise the drops apply to the defaults and the adds come after (a name
  * in both lists is kept).
  *
- * --privileged: every capability of this kernel (adds and drops are checked
+ * --privileged: every capability ("ALL") (adds and drops are checked
  * but not applied, as Docker ignores them), no seccomp filter, no masked or
  * read-only paths, no AppArmor profile unless one is named. Giving the
  * container the host's devices and a read-write /sys is the spec builder's
@@ -108,6 +109,13 @@ int berth_security_apply(json_object *oci_config, const berth_security_options *
  * (bit n = capability n). Errors as berth_security_apply().
  */
 int berth_security_caps(const berth_security_options *o, uint64_t *ret, berth_error *err);
+
+/*
+ * What "ALL" and --privileged mean: the capabilities up to cap_last_cap that
+ * are in the calling process's bounding set (all of them for root on the
+ * host; fewer when berth itself runs in a restricted container).
+ */
+uint64_t berth_security_all_caps(void);
 
 /* Highest capability number this kernel knows (cap_last_cap). */
 int berth_security_last_cap(void);
