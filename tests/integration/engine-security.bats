@@ -173,25 +173,44 @@ masked_proc_file() {
 
 # ---- podman --------------------------------------------------------------------------
 
-# podman_caps ARGS...: CapEff of `podman run ARGS busybox` with all of
-# podman's state under the test's directory.
+# podman_caps ARGS...: CapEff of `podman run ARGS` on the busybox rootfs,
+# with all of podman's state under the test's directory, runc as its
+# runtime (crun refuses this host's hybrid cgroup layout), the cgroups
+# under their own parent and the rlimits within this host's hard limits.
 podman_caps() {
-	local p=$BATS_TEST_TMPDIR/podman
+	local p=$BATS_TEST_TMPDIR/podman hn hu
+	hn=$(ulimit -Hn)
+	hu=$(ulimit -Hu)
+	[ "$hn" = unlimited ] && hn=1048576
+	{ [ "$hu" = unlimited ] || [ "$hu" -gt 32768 ]; } && hu=32768
 	timeout 120 podman --root "$p/root" --runroot "$p/run" --cgroup-manager cgroupfs \
-		--events-backend none --storage-driver vfs \
-		run --rm --network none "$@" berth-sec-test grep ^CapEff: /proc/self/status |
-		awk '{ print $2 }'
+		--events-backend none --storage-driver vfs --runtime "$REF_RUNTIME" \
+		run --rm --network none --cgroup-parent "/$PODMAN_CGROUP" \
+		--ulimit "nofile=$hn:$hn" --ulimit "nproc=$hu:$hu" "$@" \
+		berth-sec-test grep ^CapEff: /proc/self/status | awk '{ print $2 }'
+}
+
+podman_cleanup() {
+	local p=$BATS_TEST_TMPDIR/podman d
+	podman --root "$p/root" --runroot "$p/run" --storage-driver vfs rmi -af >/dev/null 2>&1
+	rm -rf "$p"
+	for d in /sys/fs/cgroup/"$PODMAN_CGROUP" /sys/fs/cgroup/*/"$PODMAN_CGROUP"; do
+		[ -d "$d" ] && find "$d" -depth -type d -exec rmdir {} + 2>/dev/null
+	done
+	return 0
 }
 
 podman_setup() {
 	command -v podman >/dev/null || skip "podman not installed"
+	[ -x "$REF_RUNTIME" ] || skip "podman runs with $REF_RUNTIME here, which is missing"
 	local p=$BATS_TEST_TMPDIR/podman
+	PODMAN_CGROUP=berthsec-$RUN_TAG-$BATS_SUITE_TEST_NUMBER
 	mkdir -p "$p"
+	defer podman_cleanup
 	tar -C "$ROOTFS_CACHE" -cf "$p/rootfs.tar" . || fail "tar the rootfs"
 	timeout 120 podman --root "$p/root" --runroot "$p/run" --storage-driver vfs \
 		import "$p/rootfs.tar" berth-sec-test >/dev/null 2>"$p/import.err" ||
 		skip "podman cannot import here: $(tail -1 "$p/import.err")"
-	defer "podman --root '$p/root' --runroot '$p/run' --storage-driver vfs rmi -af >/dev/null 2>&1; rm -rf '$p'"
 	[ -n "$(podman_caps)" ] || skip "podman cannot run containers here"
 }
 
