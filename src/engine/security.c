@@ -235,6 +235,12 @@ static int set_apparmor(json_object *process, const berth_security_options *o, b
                 return 0;
         if (o->apparmor[0] == '\0')
                 return berth_error_set(err, EINVAL, "--security-opt apparmor=: empty profile name");
+        /* Changing profile needs CAP_MAC_ADMIN over the host's policy. */
+        if (o->rootless)
+                return berth_error_set(err, EOPNOTSUPP,
+                                       "--security-opt apparmor=%s: AppArmor profiles need a "
+                                       "rootful engine",
+                                       o->apparmor);
         if (!apparmor_enabled())
                 return berth_error_set(err, EOPNOTSUPP,
                                        "--security-opt apparmor=%s: AppArmor is not enabled on "

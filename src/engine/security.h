@@ -92,7 +92,10 @@ typedef struct berth_security_options {
         const char *seccomp_profile; /* a file, "unconfined", or NULL for the default */
         bool no_new_privileges;
         const char *apparmor; /* a loaded profile's name, "unconfined", or NULL */
-        bool rootless;        /* no AppArmor profile can be entered unless named */
+        /* The engine runs in a user namespace: capabilities are relative to
+         * it and everything else applies unchanged, but a named AppArmor
+         * profile is an error (it cannot be entered from there). */
+        bool rootless;
 } berth_security_options;
 
 /*

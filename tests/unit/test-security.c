@@ -208,6 +208,19 @@ static void test_masked_paths_and_nnp(void **state)
         assert_false(array_has(masked, "/proc/sys"));
 }
 
+static void test_apparmor_rootless(void **state)
+{
+        berth_security_options o = { .apparmor = "p", .rootless = true };
+        _cleanup_free_ char *m = apply_err(&o);
+        _cleanup_json_ json_object *config = NULL;
+
+        assert_string_equal(m,
+                            "--security-opt apparmor=p: AppArmor profiles need a rootful engine");
+        o.apparmor = NULL;
+        config = apply_ok(&o);
+        assert_int_equal(caps_of(config, "effective"), DOCKER_DEFAULT_CAPS);
+}
+
 static void test_apparmor(void **state)
 {
         _cleanup_free_ char *buf = NULL;
@@ -715,6 +728,7 @@ int main(void)
                 cmocka_unit_test(test_privileged),
                 cmocka_unit_test(test_masked_paths_and_nnp),
                 cmocka_unit_test(test_apparmor),
+                cmocka_unit_test(test_apparmor_rootless),
                 cmocka_unit_test(test_default_profile_shape),
                 cmocka_unit_test(test_caps_enable_syscalls),
                 cmocka_unit_test(test_arch_and_kernel_conditions),
