@@ -719,7 +719,8 @@ static int docker_profile(const struct eval *e, json_object *profile, json_objec
                         r = names_array(e, sc, "names", p, &names);
                         if (r < 0)
                                 return r;
-                        json_object_object_add(entry, "names", TAKE_PTR(names));
+                        if (json_object_object_add(entry, "names", TAKE_PTR(names)) < 0)
+                                return berth_error_set(e->err, ENOMEM, "out of memory");
                 } else if (json_object_object_get_ex(sc, "name", &x) &&
                            json_object_is_type(x, json_type_string)) {
                         json_object *names = json_object_new_array();
@@ -734,12 +735,21 @@ static int docker_profile(const struct eval *e, json_object *profile, json_objec
                     !json_object_is_type(x, json_type_string))
                         return berth_error_set(e->err, EINVAL, "%s: %s.action: missing", e->what,
                                                p);
-                json_object_object_add(entry, "action", json_object_get(x));
-                if (json_object_object_get_ex(sc, "errnoRet", &x))
-                        json_object_object_add(entry, "errnoRet", json_object_get(x));
-                if (json_object_object_get_ex(sc, "args", &x) && x &&
-                    json_object_array_length(x) > 0)
-                        json_object_object_add(entry, "args", json_object_get(x));
+                if (json_object_object_add(entry, "action", json_object_get(x)) < 0 ||
+                    (json_object_object_get_ex(sc, "errnoRet", &x) &&
+                     json_object_object_add(entry, "errnoRet", json_object_get(x)) < 0))
+                        return berth_error_set(e->err, ENOMEM, "out of memory");
+                if (json_object_object_get_ex(sc, "args", &x) && x) {
+                        char q[BERTH_JSON_PATH_MAX];
+
+                        if (!json_object_is_type(x, json_type_array))
+                                return wrap(e, berth_json_type_error(
+                                                       x, berth_json_path(q, sizeof(q), p, "args"),
+                                                       "an array", e->err));
+                        if (json_object_array_length(x) > 0 &&
+                            json_object_object_add(entry, "args", json_object_get(x)) < 0)
+                                return berth_error_set(e->err, ENOMEM, "out of memory");
+                }
                 if (json_object_array_add(out, entry) < 0)
                         return berth_error_set(e->err, ENOMEM, "out of memory");
                 TAKE_PTR(entry);

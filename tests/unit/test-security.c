@@ -689,6 +689,13 @@ static void test_bad_profiles(void **state)
                              "\"groups\":[{\"action\":\"allow\",\"syscalls\":[\"read\"],"
                              "\"minKernel\":\"four\"}]}",
                              "groups[0].minKernel: `four` is not a version");
+        expect_profile_error("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                             "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"args\":\"x\"}]}",
+                             "p.json: syscalls[0].args: expected an array, got a string");
+        expect_profile_error("{\"defaultAction\":\"SCMP_ACT_ERRNO\",\"syscalls\":[{\"names\":"
+                             "[\"read\"],\"action\":\"SCMP_ACT_ALLOW\",\"includes\":"
+                             "{\"caps\":[\"CAP_BOGUS\"]}}]}",
+                             "syscalls[0].includes.caps: unknown capability `CAP_BOGUS`");
         expect_profile_error("[]", "expected");
         expect_profile_error("{\"foo\":1}", "not a seccomp profile");
 }
