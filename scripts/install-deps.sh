@@ -4,7 +4,7 @@
 # `apt-get update` at most once.
 set -eu
 
-build="gcc make meson ninja-build pkg-config libjson-c-dev libseccomp-dev libcap-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libisal-dev libzstd-dev zlib1g-dev"
+build="gcc make meson ninja-build pkg-config libjson-c-dev libseccomp-dev libcap-dev libssl-dev libcurl4-openssl-dev libsqlite3-dev libarchive-dev libisal-dev libzstd-dev zlib1g-dev xxd"
 fuzz="clang libclang-rt-14-dev"
 tests="libcmocka-dev bats jq python3 curl openssl busybox-static docker-registry apache2-utils skopeo umoci zstd pigz procps iproute2 uidmap util-linux bsdutils runc crun podman containerd"
 # check-cgroup2 boots Debian's kernel (fetched with `apt-get download`, never
