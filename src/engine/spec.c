@@ -146,6 +146,7 @@ static int match_user(char **f, size_t n, void *userdata)
 struct group_match {
         const char *arg;  /* explicit group, or NULL: membership of user */
         const char *user; /* for membership */
+        gid_t primary;    /* not repeated among the memberships */
         long gid;
         bool found;
         gid_t *sgids;
@@ -179,7 +180,7 @@ static int match_group(char **f, size_t n, void *userdata)
                 m->found = true;
                 return 1; /* first match wins */
         }
-        if (n >= 4 && in_list(f[3], m->user)) {
+        if (n >= 4 && in_list(f[3], m->user) && (gid_t)gid != m->primary) {
                 gid_t *g = reallocarray(m->sgids, m->n + 1, sizeof(*g));
                 if (!g)
                         return -ENOMEM;
@@ -222,29 +223,43 @@ int berth_resolve_user(int rootfd, const char *spec, berth_exec_user *ret, berth
                                                user_arg);
                 ret->uid = (uid_t)id;
         }
-        if (!group_arg && !name)
+        /*
+         * The primary group is always a supplementary group too: docker does
+         * so since CVE-2022-36109 (a group that denies access must not be
+         * escapable by dropping it), and so do podman and containerd.
+         */
+        gm.sgids = malloc(sizeof(gid_t));
+        if (!gm.sgids)
+                return oom(err);
+        gm.n = 1;
+        if (!group_arg && !name) {
+                gm.sgids[0] = ret->gid;
+                ret->sgids = gm.sgids;
+                ret->n_sgids = 1;
                 return 0;
+        }
         r = read_id_file(rootfd, "/etc/group", &group, err);
-        if (r < 0)
-                return r;
         gm.arg = group_arg;
         gm.user = name;
-        if (group && each_line(group, 3, match_group, &gm) < 0) {
+        gm.primary = ret->gid;
+        if (r < 0 || (group && each_line(group, 3, match_group, &gm) < 0)) {
                 free(gm.sgids);
-                return oom(err);
+                return r < 0 ? r : oom(err);
         }
         if (group_arg) {
                 if (gm.found)
                         ret->gid = (gid_t)gm.gid;
                 else if (parse_id(group_arg, strlen(group_arg), &id))
                         ret->gid = (gid_t)id;
-                else
+                else {
+                        free(gm.sgids);
                         return berth_error_set(err, EINVAL,
                                                "unable to find group %s: no matching entries in "
                                                "group file",
                                                group_arg);
-                return 0;
+                }
         }
+        gm.sgids[0] = ret->gid;
         ret->sgids = gm.sgids;
         ret->n_sgids = gm.n;
         return 0;

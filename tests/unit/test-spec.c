@@ -333,21 +333,21 @@ static void test_user(void **state)
         _cleanup_(berth_image_config_freep) berth_image_config *img = image("{\"Cmd\":[\"id\"]}");
         _cleanup_(berth_run_options_release) berth_run_options o;
 
-        /* root by default, with its /etc/group membership (wheel) as docker gives it. */
-        check_user(rootfs, "", NULL, 0, 0, "10");
-        check_user(rootfs, "", "alice", 1000, 1000, "50");
-        check_user(rootfs, "", "1000", 1000, 1000, "50");
-        check_user(rootfs, "", "bob", 1001, 1001, "50");
-        check_user(rootfs, "", "alice:staff", 1000, 50, "");
-        check_user(rootfs, "", "alice:1001", 1000, 1001, "");
-        check_user(rootfs, "", "1000:1000", 1000, 1000, "");
-        check_user(rootfs, "", "nobody", 65534, 65534, "");
+        /* root by default; the primary group, then /etc/group memberships (root is in wheel). */
+        check_user(rootfs, "", NULL, 0, 0, "0 10");
+        check_user(rootfs, "", "alice", 1000, 1000, "1000 50");
+        check_user(rootfs, "", "1000", 1000, 1000, "1000 50");
+        check_user(rootfs, "", "bob", 1001, 1001, "1001 50");
+        check_user(rootfs, "", "alice:staff", 1000, 50, "50");
+        check_user(rootfs, "", "alice:1001", 1000, 1001, "1001");
+        check_user(rootfs, "", "1000:1000", 1000, 1000, "1000");
+        check_user(rootfs, "", "nobody", 65534, 65534, "65534");
         /* A numeric uid without an entry is fine: gid 0, as docker does. */
-        check_user(rootfs, "", "4242", 4242, 0, "");
-        check_user(rootfs, "", "4242:4343", 4242, 4343, "");
+        check_user(rootfs, "", "4242", 4242, 0, "0");
+        check_user(rootfs, "", "4242:4343", 4242, 4343, "4343");
         /* The image's User applies without -u, and -u wins over it. */
-        check_user(rootfs, "bob", NULL, 1001, 1001, "50");
-        check_user(rootfs, "bob", "alice", 1000, 1000, "50");
+        check_user(rootfs, "bob", NULL, 1001, 1001, "1001 50");
+        check_user(rootfs, "bob", "alice", 1000, 1000, "1000 50");
 
         berth_run_options_init(&o);
         o.user = strdup("ghost");
@@ -369,8 +369,8 @@ static void test_user(void **state)
                            "unable to find user hostonly: no matching entries in passwd file");
         assert_build_fails(relative_rootfs, img, &o,
                            "unable to find user hostonly: no matching entries in passwd file");
-        check_user(evil_rootfs, "", "777", 777, 0, "");
-        check_user(relative_rootfs, "", "777", 777, 0, "");
+        check_user(evil_rootfs, "", "777", 777, 0, "0");
+        check_user(relative_rootfs, "", "777", 777, 0, "0");
 }
 
 static void test_user_evil_group(void **state)
