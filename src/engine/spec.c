@@ -635,6 +635,12 @@ static int check_memory(const berth_run_options *o, berth_error *err)
                 return berth_error_set(err, EINVAL,
                                        "Minimum memoryswap limit should be larger than memory "
                                        "limit, see usage");
+        /* net.* sysctls would change the host's network stack. */
+        for (size_t i = 0; o->network_host && o->sysctls && o->sysctls[i]; i++)
+                if (strncmp(o->sysctls[i], "net.", 4) == 0)
+                        return berth_error_set(err, EINVAL,
+                                               "sysctl '%s' not allowed in host network namespace",
+                                               o->sysctls[i]);
         if (o->nano_cpus && (o->cpu_period || o->cpu_quota))
                 return berth_error_set(err, EINVAL,
                                        "Conflicting options: Nano CPUs and CPU Period cannot both "

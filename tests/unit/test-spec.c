@@ -558,6 +558,12 @@ static void test_root_hostname_namespaces(void **state)
                 _cleanup_json_ json_object *s = build(img, &o);
                 assert_string_equal(str_at(s, "linux.namespaces[1].type"), "uts");
         }
+        {
+                berth_error err = BERTH_ERROR_INIT;
+                assert_int_equal(berth_parse_sysctl(&o, "net.ipv4.ip_forward=1", &err), 0);
+        }
+        assert_build_fails(rootfs, img, &o,
+                           "sysctl 'net.ipv4.ip_forward=1' not allowed in host network namespace");
 }
 
 int main(void)
