@@ -70,6 +70,8 @@ static bool parse_id(const char *s, size_t n, long *ret)
                         return false;
                 v = v * 10 + (s[i] - '0');
         }
+        if (v > INT32_MAX)
+                return false;
         *ret = v;
         return true;
 }
@@ -216,6 +218,10 @@ int berth_resolve_user(int rootfd, const char *spec, berth_exec_user *ret, berth
                 ret->uid = (uid_t)um.uid;
                 ret->gid = (gid_t)um.gid;
         } else if (user_arg[0]) {
+                if (!parse_id(user_arg, strlen(user_arg), &id) &&
+                    strspn(user_arg, "0123456789") == strlen(user_arg))
+                        return berth_error_set(err, EINVAL, "uids and gids must be in range 0-%d",
+                                               INT32_MAX);
                 if (!parse_id(user_arg, strlen(user_arg), &id))
                         return berth_error_set(err, EINVAL,
                                                "unable to find user %s: no matching entries in "
@@ -251,7 +257,11 @@ int berth_resolve_user(int rootfd, const char *spec, berth_exec_user *ret, berth
                         ret->gid = (gid_t)gm.gid;
                 else if (parse_id(group_arg, strlen(group_arg), &id))
                         ret->gid = (gid_t)id;
-                else {
+                else if (*group_arg && strspn(group_arg, "0123456789") == strlen(group_arg)) {
+                        free(gm.sgids);
+                        return berth_error_set(err, EINVAL, "uids and gids must be in range 0-%d",
+                                               INT32_MAX);
+                } else {
                         free(gm.sgids);
                         return berth_error_set(err, EINVAL,
                                                "unable to find group %s: no matching entries in "
@@ -675,9 +685,9 @@ static int build_resources(const berth_run_options *o, json_object **ret, berth_
                 const char *type;
                 int64_t major, minor;
         } devs[] = {
-                { "c", -1, -1 },  { "b", -1, -1 }, { "c", 1, 3 },    { "c", 1, 8 },
-                { "c", 1, 7 },    { "c", 5, 0 },   { "c", 1, 5 },    { "c", 1, 9 },
-                { "c", 136, -1 }, { "c", 5, 2 },   { "c", 10, 200 },
+                { "c", -1, -1 }, { "b", -1, -1 },  { "c", 1, 3 }, { "c", 1, 8 },
+                { "c", 1, 7 },   { "c", 5, 0 },    { "c", 5, 1 }, { "c", 1, 5 },
+                { "c", 1, 9 },   { "c", 136, -1 }, { "c", 5, 2 }, { "c", 10, 200 },
         };
         _cleanup_json_ json_object *r = json_object_new_object();
         json_object *d = json_object_new_array();

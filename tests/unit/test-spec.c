@@ -345,6 +345,7 @@ static void test_user(void **state)
         /* A numeric uid without an entry is fine: gid 0, as docker does. */
         check_user(rootfs, "", "4242", 4242, 0, "0");
         check_user(rootfs, "", "4242:4343", 4242, 4343, "4343");
+        check_user(rootfs, "", "2147483647", 2147483647, 0, "0");
         /* The image's User applies without -u, and -u wins over it. */
         check_user(rootfs, "bob", NULL, 1001, 1001, "1001 50");
         check_user(rootfs, "bob", "alice", 1000, 1000, "1000 50");
@@ -353,6 +354,12 @@ static void test_user(void **state)
         o.user = strdup("ghost");
         assert_build_fails(rootfs, img, &o,
                            "unable to find user ghost: no matching entries in passwd file");
+        free(o.user);
+        o.user = strdup("2147483648");
+        assert_build_fails(rootfs, img, &o, "uids and gids must be in range 0-2147483647");
+        free(o.user);
+        o.user = strdup("1:99999999999");
+        assert_build_fails(rootfs, img, &o, "uids and gids must be in range 0-2147483647");
         free(o.user);
         o.user = strdup("alice:ghosts");
         assert_build_fails(rootfs, img, &o,
