@@ -616,7 +616,7 @@ static int set_str(char **dst, const char *s, berth_error *err)
 }
 
 /* -v's mode field: ro|rw, z|Z, nocopy, a propagation, comma-separated, each at most once. */
-static int volume_modes(berth_mount_spec *m, const char *modes, const char *spec, berth_error *err)
+static int volume_modes(berth_mount_spec *m, const char *modes, berth_error *err)
 {
         _cleanup_free_ char *copy = strdup(modes);
         char *p, *next;
@@ -646,7 +646,6 @@ static int volume_modes(berth_mount_spec *m, const char *modes, const char *spec
                         return berth_error_set(err, EINVAL, "invalid mode: %s", modes);
                 }
         }
-        (void)spec;
         return 0;
 }
 
@@ -689,7 +688,7 @@ int berth_parse_volume(berth_run_options *o, const char *value, berth_error *err
                 if (r >= 0)
                         r = set_str(&m.target, parts[1], err);
                 if (r >= 0 && n == 3)
-                        r = volume_modes(&m, parts[2], value, err);
+                        r = volume_modes(&m, parts[2], err);
         }
         if (r >= 0 && m.target[0] != '/')
                 r = berth_error_set(err, EINVAL,

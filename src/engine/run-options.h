@@ -114,8 +114,9 @@ void berth_mount_spec_release(berth_mount_spec *m);
 int berth_parse_env(berth_run_options *o, const char *value, berth_error *err);
 /* --env-file PATH: as docker reads it: '#' lines and blank lines skipped,
  * leading whitespace trimmed, "K=V" taken verbatim, a bare "K" from the
- * caller's environment; a name with whitespace is
- * `variable 'K' contains whitespaces`, a line "=V" is `no variable name on line '=V'`. */
+ * caller's environment; a name with whitespace is "poorly formatted environment:
+ * variable 'K' contains whitespaces", a line "=V" "poorly formatted environment: no
+ * variable name on line '=V'". Files over 4 MiB are refused. */
 int berth_parse_env_file(berth_run_options *o, const char *path, berth_error *err);
 /* The same on a buffer (what is the file's name in messages). */
 int berth_parse_env_data(berth_run_options *o, const char *data, size_t len, const char *what,
