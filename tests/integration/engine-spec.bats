@@ -5,18 +5,23 @@
 # the container. Where podman can run the same thing (an image imported from
 # the same root filesystem), its output is compared.
 #
-#   BERTH_BUILD   the build directory (default build)
+#   BERTH_BUILD   the build directory (default build); BERTH and
+#                 BERTH_RUNTIME (as scripts/check.sh exports them) override
+#                 the CLI and the runtime, the driver comes from BERTH's build.
 
 bats_require_minimum_version 1.5.0
 
 setup_file() {
 	SRC=$(cd "$BATS_TEST_DIRNAME/../.." && pwd)
 	: "${BERTH_BUILD:=$SRC/build}"
-	BERTH=$BERTH_BUILD/src/cli/berth
-	RT=$BERTH_BUILD/src/cli/berth-runtime
-	SB=$BERTH_BUILD/tests/helper/berth-spec-build
+	: "${BERTH:=$BERTH_BUILD/src/cli/berth}"
+	RT=${BERTH_RUNTIME:-$BERTH_BUILD/src/cli/berth-runtime}
+	[ -x "$BERTH" ] || return 0
+	# The driver lives in the same build directory as the CLI under test.
+	BERTH_BUILD=$(cd "$(dirname "$BERTH")/../.." && pwd)
+	SB=${BERTH_SPEC_BUILD:-$BERTH_BUILD/tests/helper/berth-spec-build}
 	export SRC BERTH RT SB
-	[ -x "$BERTH" ] && [ -x "$RT" ] && [ -x "$SB" ] || return 0
+	[ -x "$RT" ] && [ -x "$SB" ] || return 0
 	R=$BATS_FILE_TMPDIR/root
 	RR=$BATS_FILE_TMPDIR/run
 	RTROOT=$BATS_FILE_TMPDIR/rt
