@@ -189,8 +189,9 @@ from-image
 }
 
 @test "hostname: the id's first 12 characters, or --hostname" {
+	local id=${CID}0123456789abcdef # the id ctr passes
 	ctr -- hostname
-	expect "${CID:0:12}"
+	expect "${id:0:12}"
 	ctr -h web.example -- sh -c 'hostname; echo $HOSTNAME'
 	expect "web.example
 web.example"
