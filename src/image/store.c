@@ -234,6 +234,52 @@ static int store_migrate(berth_store *s, berth_error *err)
         return berth_store_exec(s, "COMMIT", err);
 }
 
+/*
+ * Switching a new database to WAL needs it to itself, and SQLite answers
+ * "database is locked" at once (no busy wait) when two processes open a new
+ * store together; so the set-up and migrations run under a lock of the root
+ * (and the switch is retried while a reader holds the file for a moment).
+ * Opening an existing store only reads the mode (WAL persists in the file).
+ */
+static int store_init(berth_store *s, berth_error *err)
+{
+        _cleanup_(berth_sqlite_finalizep) sqlite3_stmt *st = NULL;
+        _cleanup_close_ int lk = -1;
+        bool wal;
+        int r;
+
+        r = berth_store_prepare(s, "PRAGMA journal_mode", &st, err);
+        if (r < 0)
+                return r;
+        wal = sqlite3_step(st) == SQLITE_ROW &&
+              strcmp((const char *)sqlite3_column_text(st, 0), "wal") == 0;
+        sqlite3_finalize(TAKE_PTR(st));
+        if (!wal) {
+                lk = openat(s->rootfd, "berth.db.lock", O_RDWR | O_CREAT | O_CLOEXEC | O_NOFOLLOW,
+                            0600);
+                if (lk < 0)
+                        return berth_error_sys(err, errno, "store: open `%s/berth.db.lock`",
+                                               s->root);
+                while (flock(lk, LOCK_EX) < 0)
+                        if (errno != EINTR)
+                                return berth_error_sys(err, errno, "store: lock `%s/berth.db.lock`",
+                                                       s->root);
+                /* Another opener's brief read lock also makes the switch fail at once: retry. */
+                for (int tries = 0;; tries++) {
+                        int rc = sqlite3_exec(s->db, "PRAGMA journal_mode = WAL", NULL, NULL, NULL);
+                        if (rc == SQLITE_OK)
+                                break;
+                        if ((rc & 0xff) != SQLITE_BUSY || tries >= 500)
+                                return berth_store_sql_error(s, rc, err, "switch to WAL");
+                        usleep(10000);
+                }
+        }
+        r = berth_store_exec(s, "PRAGMA synchronous = NORMAL; PRAGMA foreign_keys = ON;", err);
+        if (r < 0)
+                return r;
+        return store_migrate(s, err);
+}
+
 /* Removes layers/tmp entries whose producer is gone (its lock is free). */
 static void clean_tmp_layers(berth_store *s)
 {
@@ -333,13 +379,7 @@ int berth_store_open(const char *root, const char *runroot, berth_store **ret, b
                                        s->db ? sqlite3_errmsg(s->db) : sqlite3_errstr(rc));
         /* Many berth processes share the database: wait for each other's writes. */
         sqlite3_busy_timeout(s->db, 60000);
-        r = berth_store_exec(s,
-                             "PRAGMA journal_mode = WAL; PRAGMA synchronous = NORMAL;"
-                             "PRAGMA foreign_keys = ON;",
-                             err);
-        if (r < 0)
-                return r;
-        r = store_migrate(s, err);
+        r = store_init(s, err);
         if (r < 0)
                 return r;
         clean_tmp_layers(s);
