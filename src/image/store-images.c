@@ -279,12 +279,14 @@ static int load_image(berth_store *s, sqlite3_stmt *st, berth_image *img, berth_
         img->names = column_strv(s, "SELECT name FROM names WHERE image_id = ? ORDER BY name",
                                  img->id, err);
         if (!img->names)
-                return err->msg ? berth_error_ret(err) : berth_error_set(err, ENOMEM, "oom");
+                return err->msg ? berth_error_ret(err)
+                                : berth_error_set(err, ENOMEM, "out of memory");
         img->repo_digests = column_strv(
                 s, "SELECT repo_digest FROM repo_digests WHERE image_id = ? ORDER BY repo_digest",
                 img->id, err);
         if (!img->repo_digests)
-                return err->msg ? berth_error_ret(err) : berth_error_set(err, ENOMEM, "oom");
+                return err->msg ? berth_error_ret(err)
+                                : berth_error_set(err, ENOMEM, "out of memory");
         r = load_layers(s, img, err);
         if (r < 0)
                 return r;

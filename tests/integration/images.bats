@@ -308,6 +308,9 @@ teardown() {
 	run berth pull "127.0.0.1:1/x/y:z"
 	expect_status 1
 	expect_output_has "127.0.0.1:1"
+	run berth pull --tls-verify=maybe "$REGISTRY/test/busybox"
+	expect_status 125
+	expect_output_has 'invalid argument "maybe" for "--tls-verify" flag'
 	run berth images -q
 	[ -z "$output" ]
 }

@@ -12,6 +12,7 @@
 
 #include "basic/error.h"
 #include "image/snapshot.h"
+#include "image/registry.h"
 #include "image/store.h"
 
 struct cli {
@@ -37,6 +38,18 @@ void cli_human_size(uint64_t size, char *buf, size_t len);
 void cli_human_duration(int64_t seconds, char *buf, size_t len);
 /* RFC 3339 in local time as docker prints CreatedAt: "2024-01-02 03:04:05 +0000 UTC". */
 void cli_time_string(int64_t t, char *buf, size_t len);
+
+/*
+ * The registry flags pull, push and login share: --tls-verify=BOOL
+ * ('t') and --authfile FILE ('A'). 1 when o was one of them, 0 when not,
+ * 125 (a usage error, printed) for a --tls-verify that is not a boolean.
+ */
+#define CLI_REGISTRY_OPTIONS                                                                       \
+        { "tls-verify", required_argument, NULL, 't' },                                            \
+        {                                                                                          \
+                "authfile", required_argument, NULL, 'A'                                           \
+        }
+int cli_registry_flag(const char *cmd, int o, const char *arg, berth_registry_options *ro);
 
 int cmd_pull(struct cli *c, int argc, char **argv);
 int cmd_push(struct cli *c, int argc, char **argv);

@@ -57,8 +57,7 @@ int cmd_pull(struct cli *c, int argc, char **argv)
                 { "all-tags", no_argument, NULL, 'a' },
                 { "quiet", no_argument, NULL, 'q' },
                 { "platform", required_argument, NULL, 'p' },
-                { "tls-verify", required_argument, NULL, 't' },
-                { "authfile", required_argument, NULL, 'A' },
+                CLI_REGISTRY_OPTIONS,
                 { "disable-content-trust", optional_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -73,6 +72,12 @@ int cmd_pull(struct cli *c, int argc, char **argv)
 
         optind = 1;
         while ((o = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+                int f = cli_registry_flag("pull", o, optarg, &po.registry);
+                if (f != 0) {
+                        if (f > 1)
+                                return f;
+                        continue;
+                }
                 switch (o) {
                 case 'a':
                         po.all_tags = true;
@@ -82,12 +87,6 @@ int cmd_pull(struct cli *c, int argc, char **argv)
                         break;
                 case 'p':
                         po.platform = optarg;
-                        break;
-                case 't':
-                        po.registry.tls_verify_off = strcmp(optarg, "false") == 0;
-                        break;
-                case 'A':
-                        po.registry.authfile = optarg;
                         break;
                 case 'D':
                         break;
@@ -174,11 +173,12 @@ static int parse_image_filter(struct cli *c, const char *arg, struct image_filte
         }
         if (strcmp(key, "reference") == 0)
                 return berth_strv_push(&f->references, val) < 0
-                               ? berth_error_set(err, ENOMEM, "oom")
+                               ? berth_error_set(err, ENOMEM, "out of memory")
                                : 0;
         if (strcmp(key, "label") == 0)
-                return berth_strv_push(&f->labels, val) < 0 ? berth_error_set(err, ENOMEM, "oom")
-                                                            : 0;
+                return berth_strv_push(&f->labels, val) < 0
+                               ? berth_error_set(err, ENOMEM, "out of memory")
+                               : 0;
         if (strcmp(key, "before") == 0 || strcmp(key, "since") == 0) {
                 berth_image img = { 0 };
                 berth_store *s;

@@ -16,13 +16,33 @@
 #include "image/image.h"
 #include "image/reference.h"
 
+int cli_registry_flag(const char *cmd, int o, const char *arg, berth_registry_options *ro)
+{
+        switch (o) {
+        case 't':
+                if (strcmp(arg, "true") == 0 || strcmp(arg, "1") == 0)
+                        ro->tls_verify_off = false;
+                else if (strcmp(arg, "false") == 0 || strcmp(arg, "0") == 0)
+                        ro->tls_verify_off = true;
+                else
+                        return cli_usage(cmd,
+                                         "invalid argument \"%s\" for \"--tls-verify\" flag: "
+                                         "use true or false",
+                                         arg);
+                return 1;
+        case 'A':
+                ro->authfile = arg;
+                return 1;
+        }
+        return 0;
+}
+
 int cmd_push(struct cli *c, int argc, char **argv)
 {
         static const struct option opts[] = {
                 { "all-tags", no_argument, NULL, 'a' },
                 { "quiet", no_argument, NULL, 'q' },
-                { "tls-verify", required_argument, NULL, 't' },
-                { "authfile", required_argument, NULL, 'A' },
+                CLI_REGISTRY_OPTIONS,
                 { "disable-content-trust", optional_argument, NULL, 'D' },
                 { "help", no_argument, NULL, 'h' },
                 {},
@@ -36,18 +56,18 @@ int cmd_push(struct cli *c, int argc, char **argv)
 
         optind = 1;
         while ((o = getopt_long(argc, argv, "aqh", opts, NULL)) != -1) {
+                int f = cli_registry_flag("push", o, optarg, &po.registry);
+                if (f != 0) {
+                        if (f > 1)
+                                return f;
+                        continue;
+                }
                 switch (o) {
                 case 'a':
                         po.all_tags = true;
                         break;
                 case 'q':
                         quiet = true;
-                        break;
-                case 't':
-                        po.registry.tls_verify_off = strcmp(optarg, "false") == 0;
-                        break;
-                case 'A':
-                        po.registry.authfile = optarg;
                         break;
                 case 'D':
                         break;
@@ -128,8 +148,7 @@ int cmd_login(struct cli *c, int argc, char **argv)
                 { "username", required_argument, NULL, 'u' },
                 { "password", required_argument, NULL, 'p' },
                 { "password-stdin", no_argument, NULL, 'S' },
-                { "authfile", required_argument, NULL, 'A' },
-                { "tls-verify", required_argument, NULL, 't' },
+                CLI_REGISTRY_OPTIONS,
                 { "help", no_argument, NULL, 'h' },
                 {},
         };
@@ -143,6 +162,12 @@ int cmd_login(struct cli *c, int argc, char **argv)
 
         optind = 1;
         while ((o = getopt_long(argc, argv, "u:p:h", opts, NULL)) != -1) {
+                int f = cli_registry_flag("login", o, optarg, &ro);
+                if (f != 0) {
+                        if (f > 1)
+                                return f;
+                        continue;
+                }
                 switch (o) {
                 case 'u':
                         free(user);
@@ -154,12 +179,6 @@ int cmd_login(struct cli *c, int argc, char **argv)
                         break;
                 case 'S':
                         from_stdin = true;
-                        break;
-                case 'A':
-                        ro.authfile = optarg;
-                        break;
-                case 't':
-                        ro.tls_verify_off = strcmp(optarg, "false") == 0;
                         break;
                 case 'h':
                         printf("Usage:  berth login [OPTIONS] [SERVER]\n\n"
